@@ -89,7 +89,7 @@ $(B)/trine-benchgen: $(BENCH_SRC:%.c=$(B)/%.o)
 
 bench: deps $(B)/trine $(B)/trine-benchgen
 	@scripts/install-deps --peers
-	@bench/run
+	@bench/run --update-readme
 
 bench-smoke: $(B)/trine $(B)/trine-benchgen
 	@bench/smoke

@@ -20,6 +20,7 @@
 #include "core/timefmt.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

@@ -147,10 +147,6 @@ static void put_offset(trn_buf_t *out, int64_t off)
     put_dur(out, off);
 }
 
-typedef struct {
-    trn_buf_t text;
-} mstr_t;
-
 static int cmp_cstr(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

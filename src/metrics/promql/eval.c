@@ -326,10 +326,10 @@ static pq_vec_t eval_vsel(pq_ev_t *ev, const pq_expr_t *e, bool want_ts)
         double *v = pq_calloc(ev, ev->n_steps, sizeof *v);
         uint8_t *ok = pq_calloc(ev, ev->n_steps, 1);
         int64_t *ts = want_ts ? pq_calloc(ev, ev->n_steps, sizeof *ts) : NULL;
-        trn_arena_mark_t m1 = trn_arena_mark(ev->a);
+        trn_arena_mark_t m1 = trn_arena_mark(ev->scratch);
         trn_sample_t *pts = NULL;
         size_t np = 0;
-        if (trn_querier_samples(f.q, &f.series[si], mint, maxt, ev->a, &pts, &np) < 0) {
+        if (trn_querier_samples(f.q, &f.series[si], mint, maxt, ev->scratch, &pts, &np) < 0) {
             trn_querier_close(f.q);
             trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
         }
@@ -346,7 +346,7 @@ static pq_vec_t eval_vsel(pq_ev_t *ev, const pq_expr_t *e, bool want_ts)
             if (ts) ts[i] = s->t_ms;
             any++;
         }
-        trn_arena_reset(ev->a, m1);
+        trn_arena_reset(ev->scratch, m1);
         if (!any) {
             trn_arena_reset(ev->a, m0);
             continue;
@@ -394,10 +394,10 @@ static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends
         fetch_open(ev, vs, mint, maxt, &f);
         for (size_t si = 0; si < f.n; si++) {
             trn__pq_check(ev);
-            trn_arena_mark_t m = trn_arena_mark(ev->a);
+            trn_arena_mark_t m = trn_arena_mark(ev->scratch);
             trn_sample_t *pts = NULL;
             size_t np = 0;
-            if (trn_querier_samples(f.q, &f.series[si], mint, maxt, ev->a, &pts, &np) < 0) {
+            if (trn_querier_samples(f.q, &f.series[si], mint, maxt, keep ? ev->a : ev->scratch, &pts, &np) < 0) {
                 trn_querier_close(f.q);
                 trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
             }
@@ -412,7 +412,7 @@ static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends
                 cb(ev, ctx, &rs);
                 ev->cur_samples -= k;
             }
-            if (!keep) trn_arena_reset(ev->a, m);
+            if (!keep) trn_arena_reset(ev->scratch, m);
         }
         if (f.q) trn_querier_close(f.q);
         return;
@@ -449,19 +449,20 @@ static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends
     pq_vec_t *vec = &in.vec;
     for (size_t si = 0; si < vec->n; si++) {
         trn__pq_check(ev);
-        trn_arena_mark_t m = trn_arena_mark(ev->a);
+        trn_arena_mark_t m = trn_arena_mark(ev->scratch);
         pq_series_t *s = &vec->s[si];
         size_t cnt = 0;
         for (size_t j = 0; j < child.n_steps; j++) cnt += s->ok[j];
         if (cnt) {
-            trn_sample_t *pts = trn__pq_alloc(ev, cnt * sizeof *pts);
+            trn_sample_t *pts = trn_arena_alloc(keep ? ev->a : ev->scratch, cnt * sizeof *pts);
+            if (!pts) trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
             size_t k = 0;
             for (size_t j = 0; j < child.n_steps; j++)
                 if (s->ok[j]) pts[k++] = (trn_sample_t){start + (int64_t)j * step, s->v[j]};
             pq_rseries_t rs = {.labels = s->labels, .pts = pts, .n = k, .drop_name = s->drop_name};
             cb(ev, ctx, &rs);
         }
-        if (!keep) trn_arena_reset(ev->a, m);
+        if (!keep) trn_arena_reset(ev->scratch, m);
     }
     ev->cur_samples = child.cur_samples;
 }
@@ -1040,7 +1041,10 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
                             "exceeded maximum resolution of %lld points per timeseries. Try decreasing "
                             "the query resolution (?step=XX)",
                             (long long)max_points);
+    trn_arena_t *volatile scratch = trn_arena_new(0);
+    ev->scratch = scratch;
     if (setjmp(jb)) {
+        trn_arena_free(scratch);
         if (!d || !d->code) trn_diag_set(d, TRN_EEXEC, -1, "evaluation failed");
         return d ? d->code : TRN_EEXEC;
     }
@@ -1105,6 +1109,7 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
     r.n_infos = ev->n_infos;
     r.samples_total = ev->samples_read;
     r.peak_samples = ev->peak_samples;
+    trn_arena_free(scratch);
     *out = r;
     return 0;
 }

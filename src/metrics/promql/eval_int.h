@@ -40,6 +40,7 @@ typedef struct pq_rseries {
 typedef struct pq_ev {
     trn_store_t *st;
     trn_arena_t *a;
+    trn_arena_t *scratch; /* decoded samples of the series being processed; reset per series */
     const char *qtext; /* for annotation positions; may be NULL */
     size_t qlen;
     int64_t start, end, step; /* this evaluator's steps */

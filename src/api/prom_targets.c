@@ -7,7 +7,7 @@
  * lists — a filtered-out list is still present, empty, as Prometheus
  * documents — and `scrapePool` limits them to one job. globalUrl is the
  * scrape URL with a loopback host replaced by this machine's hostname. */
-#include "api/api.h"
+#include "api/prom_targets.h"
 #include "core/json.h"
 #include "core/timefmt.h"
 #include "scrape/scrape.h"
@@ -157,8 +157,6 @@ static void targets(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_json_obj_end(&j);
 }
 
-static const trn_route_t routes[] = {
+const trn_route_t trn_api_prom_targets_routes[TRN_API_PROM_TARGETS_N_ROUTES] = {
     {.method = "GET|POST", .pattern = "/api/v1/targets", .fn = targets},
 };
-
-const trn_route_table_t trn_api_prom_targets_routes = {routes, sizeof routes / sizeof routes[0]};

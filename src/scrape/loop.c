@@ -401,14 +401,49 @@ static int check_label_limits(const trn__scrape_job_t *job, const trn_labels_t *
     return 0;
 }
 
+/* Metadata (# TYPE, # HELP, # UNIT) of one scrape, per family, stored in
+ * the store when it differs from the previous scrape's. */
+typedef struct meta_acc {
+    trn_arena_t *a;
+    trn_metric_meta_t *v;
+    size_t n, cap;
+    uint64_t hash;
+} meta_acc_t;
+
+static void meta_add(meta_acc_t *ma, int kind, const trn_expo_meta_t *m)
+{
+    if (!ma->n || !trn_str_eq(ma->v[ma->n - 1].metric, m->metric)) {
+        if (ma->n == ma->cap) {
+            ma->cap = ma->cap * 2 + 32;
+            ma->v = trn_xrealloc(ma->v, ma->cap * sizeof *ma->v);
+        }
+        char *name = trn_arena_strndup(ma->a, m->metric.p ? m->metric.p : "", m->metric.len);
+        if (!name) return;
+        ma->v[ma->n++] = (trn_metric_meta_t){.metric = {name, m->metric.len}};
+    }
+    char *text = trn_arena_strndup(ma->a, m->text.p ? m->text.p : "", m->text.len);
+    if (!text) return;
+    trn_str_t v = {text, m->text.len};
+    trn_metric_meta_t *e = &ma->v[ma->n - 1];
+    if (kind == TRN_EXPO_TYPE) e->type = v;
+    if (kind == TRN_EXPO_HELP) e->help = v;
+    if (kind == TRN_EXPO_UNIT) e->unit = v;
+    /* FNV-1a over kind, family and text: cheap change detection. */
+    uint64_t h = ma->hash ? ma->hash : 1469598103934665603ULL;
+    h = (h ^ (uint64_t)kind) * 1099511628211ULL;
+    for (size_t i = 0; i < m->metric.len; i++) h = (h ^ (uint8_t)m->metric.p[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < m->text.len; i++) h = (h ^ (uint8_t)m->text.p[i]) * 1099511628211ULL;
+    ma->hash = h;
+}
+
 typedef struct counts {
     uint64_t scraped, post_relabel, added;
 } counts_t;
 
 /* Parses the body into cur and the batch. Returns 0, or -1 with err. */
 static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetch_t *f,
-                      int64_t ts, trn__series_set_t *cur, batch_t *b, counts_t *c, char *err,
-                      size_t errlen)
+                      int64_t ts, trn__series_set_t *cur, batch_t *b, counts_t *c,
+                      meta_acc_t *ma, char *err, size_t errlen)
 {
     trn_expo_format_t fmt = trn_expo_format_from_content_type(f->content_type[0] ? f->content_type
                                                                                  : NULL);
@@ -429,7 +464,10 @@ static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetc
             break;
         }
         if (e == TRN_EXPO_EOF) break;
-        if (e != TRN_EXPO_SAMPLE) continue;
+        if (e != TRN_EXPO_SAMPLE) {
+            meta_add(ma, e, &meta);
+            continue;
+        }
         c->scraped++;
         trn_arena_reset(scratch, mark);
         trn_labels_t merged, final;
@@ -502,8 +540,14 @@ static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
     set_init(&cur);
     counts_t c = {0};
     b->n = 0;
+    meta_acc_t ma = {.a = cur.arena};
     int rc = fetch(h, t, job, &f, err, sizeof err);
-    if (rc == 0) rc = parse_body(t, job, &f, ts, &cur, b, &c, err, sizeof err);
+    if (rc == 0) rc = parse_body(t, job, &f, ts, &cur, b, &c, &ma, err, sizeof err);
+    if (rc == 0 && ma.hash != t->meta_hash) {
+        for (size_t i = 0; i < ma.n; i++) trn_store_set_metadata(t->store, &ma.v[i]);
+        t->meta_hash = ma.hash;
+    }
+    free(ma.v);
     if (rc < 0) {
         /* A failed scrape stores none of its samples. */
         b->n = 0;

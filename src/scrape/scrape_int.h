@@ -139,6 +139,7 @@ typedef struct trn__target {
     bool started;
     trn__series_set_t prev; /* loop thread only */
     bool has_report;        /* the report series were written at least once */
+    uint64_t meta_hash;     /* of the last metadata stored, to skip unchanged updates */
 } trn__target_t;
 
 /* Creates a target for a job (takes a config reference) and starts its

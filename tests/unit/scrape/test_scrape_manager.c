@@ -124,6 +124,11 @@ static void exporter_stop(exporter_t *e)
 
 /* ---- store helpers ---- */
 
+static void find_meta(void *ctx, const trn_metric_meta_t *m)
+{
+    if (trn_str_eqc(m->metric, "a")) snprintf(ctx, 64, "%.*s", (int)m->type.len, m->type.p);
+}
+
 static trn_store_t *mem_store(void)
 {
     trn_store_opts_t o;
@@ -246,6 +251,9 @@ static void test_scrape_manager_lifecycle(void **state)
     wait_for(s, "scrape_samples_post_metric_relabeling", NULL, NULL, WANT_VALUE, 2);
     assert_true(newest(s, "scrape_duration_seconds", NULL, NULL).found);
     assert_false(newest(s, "dropped_x", NULL, NULL).found);
+    char type[64] = "";
+    trn_store_each_metadata(s, find_meta, type);
+    assert_string_equal(type, "counter");
     pthread_mutex_lock(&e.mu);
     assert_non_null(strstr(e.last_request, "Authorization: Bearer s3cret"));
     assert_non_null(strstr(e.last_request, "Accept: application/openmetrics-text;version=1.0.0"));
@@ -260,6 +268,12 @@ static void test_scrape_manager_lifecycle(void **state)
     assert_int_equal(na, 1);
     assert_int_equal(nd, 0);
     assert_string_equal(act[0].pool, "test");
+    trn_scrape_pool_info_t *pools;
+    size_t np;
+    assert_int_equal(trn_scrape_manager_pools(m, a, &pools, &np), 0);
+    assert_int_equal(np, 1);
+    assert_string_equal(pools[0].name, "test");
+    assert_int_equal(pools[0].n_active, 1);
     assert_int_equal(act[0].health, TRN_TARGET_UP);
     assert_string_equal(act[0].last_error, "");
     assert_int_equal(act[0].interval_ms, 100);

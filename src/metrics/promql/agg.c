@@ -219,7 +219,9 @@ static pq_vec_t agg_k(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *in, int32_t *gr
 
 static pq_vec_t agg_count_values(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *in)
 {
-    trn_str_t lname = e->param->str;
+    const pq_expr_t *pe = e->param;
+    while (pe->kind == PQ_PAREN) pe = pe->inner;
+    trn_str_t lname = pe->str;
     if (!lname.len || !trn_utf8_valid(lname.p, lname.len)) {
         trn_buf_t b;
         trn_buf_init(&b);

@@ -710,10 +710,16 @@ static int by_label_cmp(const pq_series_t *x, const pq_series_t *y)
     return trn_labels_cmp(&x->labels, &y->labels);
 }
 
+static trn_str_t strarg(const pq_expr_t *e)
+{
+    while (e->kind == PQ_PAREN) e = e->inner;
+    return e->str;
+}
+
 static pq_vec_t eval_label_replace(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t in)
 {
-    trn_str_t dst = e->args[1]->str, repl = e->args[2]->str, src = e->args[3]->str,
-              re = e->args[4]->str;
+    trn_str_t dst = strarg(e->args[1]), repl = strarg(e->args[2]), src = strarg(e->args[3]),
+              re = strarg(e->args[4]);
     trn_buf_t pat;
     trn_buf_init(&pat);
     trn_buf_puts(&pat, "(?s:");
@@ -786,9 +792,9 @@ static pq_vec_t merge_same(pq_ev_t *ev, pq_vec_t in)
 
 static pq_vec_t eval_label_join(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t in)
 {
-    trn_str_t dst = e->args[1]->str, sep = e->args[2]->str;
+    trn_str_t dst = strarg(e->args[1]), sep = strarg(e->args[2]);
     for (size_t k = 3; k < e->n_args; k++) {
-        trn_str_t s = e->args[k]->str;
+        trn_str_t s = strarg(e->args[k]);
         if (!s.len || !trn_utf8_valid(s.p, s.len))
             trn__pq_fail(ev, TRN_EEXEC, "invalid source label name in label_join(): %.*s", (int)s.len, s.p);
     }
@@ -801,7 +807,7 @@ static pq_vec_t eval_label_join(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t in)
             trn_str_t v = trn_labels_get(&s->labels, "");
             v = (trn_str_t){0};
             for (size_t j = 0; j < s->labels.n; j++)
-                if (trn_str_eq(s->labels.v[j].name, e->args[k]->str)) v = s->labels.v[j].value;
+                if (trn_str_eq(s->labels.v[j].name, strarg(e->args[k]))) v = s->labels.v[j].value;
             total += v.len + sep.len;
         }
         char *buf = trn__pq_alloc(ev, total + 1);
@@ -812,7 +818,7 @@ static pq_vec_t eval_label_join(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t in)
                 w += sep.len;
             }
             for (size_t j = 0; j < s->labels.n; j++)
-                if (trn_str_eq(s->labels.v[j].name, e->args[k]->str)) {
+                if (trn_str_eq(s->labels.v[j].name, strarg(e->args[k]))) {
                     memcpy(buf + w, s->labels.v[j].value.p, s->labels.v[j].value.len);
                     w += s->labels.v[j].value.len;
                 }
@@ -1208,7 +1214,7 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
             if (id == F_SORT_BY_LABEL || id == F_SORT_BY_LABEL_DESC) {
                 g_sort_n = e->n_args - 1;
                 trn_str_t *names = trn__pq_alloc(ev, (g_sort_n ? g_sort_n : 1) * sizeof *names);
-                for (size_t k = 1; k < e->n_args; k++) names[k - 1] = e->args[k]->str;
+                for (size_t k = 1; k < e->n_args; k++) names[k - 1] = strarg(e->args[k]);
                 g_sort_labels = names;
             }
             for (size_t a = 1; a < in.n; a++) {

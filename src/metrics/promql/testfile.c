@@ -595,12 +595,11 @@ static bool add_at(pq_expr_t *e, int64_t t, bool under_at_subq)
         break;
     case PQ_MSEL: unsafe |= add_at(e->inner, t, under_at_subq); break;
     case PQ_SUBQ: {
-        bool had = e->at_kind != AT_NONE;
-        if (!under_at_subq && !had) {
+        if (!under_at_subq && e->at_kind == AT_NONE) {
             e->at_kind = AT_TS;
             e->at_ms = t;
         }
-        unsafe |= add_at(e->inner, t, under_at_subq || had);
+        unsafe |= add_at(e->inner, t, under_at_subq || e->at_kind != AT_NONE);
         break;
     }
     case PQ_CALL: {
@@ -738,6 +737,7 @@ static int run_eval(runner_t *r, evalcase_t *c, char *err, size_t cap, const cha
     }
     trn_arena_free(a);
     if (c->is_range) return run_one(r, c, c->expr, c->start, c->end, c->step, true, true, err, cap);
+    if (c->range_vector) return run_one(r, c, c->expr, c->end, c->end, 1000, false, true, err, cap);
     if (run_one(r, c, c->expr, c->start, c->start, 1000, false, true, err, cap) < 0) return -1;
     if (c->fail) return 0;
     /* @ variants */

@@ -1038,9 +1038,9 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
     ev->n_steps = (size_t)((end - start) / step) + 1;
     if (is_range && (int64_t)ev->n_steps > max_points)
         return trn_diag_set(d, TRN_EINVAL, -1,
-                            "exceeded maximum resolution of %lld points per timeseries. Try decreasing "
-                            "the query resolution (?step=XX)",
-                            (long long)max_points);
+                            "exceeded maximum resolution of %lld,%03lld points per timeseries. Try "
+                            "decreasing the query resolution (?step=XX)",
+                            (long long)(max_points / 1000), (long long)(max_points % 1000));
     trn_arena_t *volatile scratch = trn_arena_new(0);
     ev->scratch = scratch;
     if (setjmp(jb)) {

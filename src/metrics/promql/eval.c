@@ -1088,7 +1088,7 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
             r.mat[0] = (trn_promql_series_t){{NULL, 0}, pts, ev->n_steps};
             r.n_mat = 1;
         } else {
-            qsort(v.vec.s, v.vec.n, sizeof *v.vec.s, cmp_series_labels);
+            if (v.vec.n > 1) qsort(v.vec.s, v.vec.n, sizeof *v.vec.s, cmp_series_labels);
             r.mat = trn__pq_alloc(ev, (v.vec.n ? v.vec.n : 1) * sizeof *r.mat);
             for (size_t si = 0; si < v.vec.n; si++) {
                 pq_series_t *s = &v.vec.s[si];

@@ -64,6 +64,7 @@ static void set_fini(trn__series_set_t *s)
     trn_arena_free(s->arena);
     free(s->labels);
     free(s->hashes);
+    free(s->explicit_ts);
     free(s->slots);
     memset(s, 0, sizeof *s);
 }
@@ -99,12 +100,14 @@ static long set_add(trn__series_set_t *s, const trn_labels_t *ls, uint64_t h)
         s->cap = s->cap * 2 + 64;
         s->labels = trn_xrealloc(s->labels, s->cap * sizeof *s->labels);
         s->hashes = trn_xrealloc(s->hashes, s->cap * sizeof *s->hashes);
+        s->explicit_ts = trn_xrealloc(s->explicit_ts, s->cap * sizeof *s->explicit_ts);
     }
     if ((s->n + 1) * 2 > s->n_slots) {
         set_rehash(s, s->n_slots ? s->n_slots * 2 : 128);
     }
     if (trn_labels_copy(s->arena, ls, &s->labels[s->n]) < 0) return -1;
     s->hashes[s->n] = h;
+    s->explicit_ts[s->n] = false;
     size_t k = h & (s->n_slots - 1);
     while (s->slots[k]) k = (k + 1) & (s->n_slots - 1);
     s->slots[k] = (uint32_t)(s->n + 1);
@@ -500,7 +503,11 @@ static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetc
         long idx = set_add(cur, &final, h);
         if (idx < 0) continue; /* duplicate series in one scrape: first one wins */
         if (set_find(&t->prev, &final, h) < 0) c->added++;
-        int64_t sts = job->honor_timestamps && s.has_timestamp ? s.t_ms : ts;
+        bool own_ts = job->honor_timestamps && s.has_timestamp;
+        int64_t sts = own_ts ? s.t_ms : ts;
+        /* As Prometheus: series exposed with their own timestamps get no
+         * staleness markers (their time is not the scrape's). */
+        cur->explicit_ts[idx] = own_ts;
         batch_add(b, &cur->labels[idx], sts, s.value);
     }
     trn_arena_free(scratch);
@@ -523,6 +530,24 @@ static void report_add(trn__target_t *t, trn_arena_t *a, batch_t *b, const char 
 static const char *const report_names[] = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
                                            "scrape_samples_post_metric_relabeling",
                                            "scrape_series_added"};
+
+/* A label value escaped for the text format (\\, \", \n), cut to fit. */
+static void escape_label_value(const char *v, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *v && o + 3 < cap; v++) {
+        if (*v == '\\' || *v == '"') {
+            out[o++] = '\\';
+            out[o++] = *v;
+        } else if (*v == '\n') {
+            out[o++] = '\\';
+            out[o++] = 'n';
+        } else {
+            out[o++] = *v;
+        }
+    }
+    out[o] = 0;
+}
 
 /* One scrape: fetch, parse, store. */
 static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
@@ -559,7 +584,7 @@ static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
     double dur = (double)(trn_mono_ns() - t0) / 1e9;
     double stale = stale_nan();
     for (size_t i = 0; i < t->prev.n; i++)
-        if (set_find(&cur, &t->prev.labels[i], t->prev.hashes[i]) < 0)
+        if (!t->prev.explicit_ts[i] && set_find(&cur, &t->prev.labels[i], t->prev.hashes[i]) < 0)
             batch_add(b, &t->prev.labels[i], ts, stale);
     trn_arena_t *ra = trn_arena_new(0);
     double vals[5] = {rc == 0 ? 1 : 0, dur, (double)c.scraped, (double)c.post_relabel,
@@ -577,11 +602,12 @@ static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
     t->prev = cur;
     t->has_report = true;
 
-    char jl[600];
-    snprintf(jl, sizeof jl, "job=\"%s\",result=\"%s\"", job->name, rc == 0 ? "success" : "failure");
+    char jn[300], jl[600];
+    escape_label_value(job->name, jn, sizeof jn);
+    snprintf(jl, sizeof jl, "job=\"%s\",result=\"%s\"", jn, rc == 0 ? "success" : "failure");
     trn_counter_inc(trn_counter_get(t->reg, "trine_scrapes_total",
                                     "Scrapes by job and result (success or failure).", jl));
-    snprintf(jl, sizeof jl, "job=\"%s\"", job->name);
+    snprintf(jl, sizeof jl, "job=\"%s\"", jn);
     trn_histogram_observe(trn_histogram_get(t->reg, "trine_scrape_duration_seconds",
                                             "Duration of scrapes by job.", jl, NULL, 0),
                           dur);
@@ -606,7 +632,8 @@ static void write_end_staleness(trn__target_t *t, batch_t *b)
     int64_t ts = trn_now_ms();
     double stale = stale_nan();
     b->n = 0;
-    for (size_t i = 0; i < t->prev.n; i++) batch_add(b, &t->prev.labels[i], ts, stale);
+    for (size_t i = 0; i < t->prev.n; i++)
+        if (!t->prev.explicit_ts[i]) batch_add(b, &t->prev.labels[i], ts, stale);
     trn_arena_t *ra = trn_arena_new(0);
     if (t->has_report)
         for (int i = 0; i < 5; i++) report_add(t, ra, b, report_names[i], ts, stale);

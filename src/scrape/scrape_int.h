@@ -103,6 +103,7 @@ typedef struct trn__series_set {
     trn_arena_t *arena;
     trn_labels_t *labels; /* malloc'd array */
     uint64_t *hashes;
+    bool *explicit_ts; /* sample carried its own timestamp: no staleness tracking */
     size_t n, cap;
     uint32_t *slots; /* index + 1; 0 = empty */
     size_t n_slots;

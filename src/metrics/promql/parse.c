@@ -237,7 +237,14 @@ static int lex_all(parser_t *p)
                 return TRN_EINVAL;
             }
             break;
-        case '{': k = TK_LBRACE; brace = true; break;
+        case '{':
+            if (i + 1 < len && q[i + 1] == '{') {
+                perr(p, (int32_t)s, "native histogram syntax {{...}} is not supported");
+                return TRN_EINVAL;
+            }
+            k = TK_LBRACE;
+            brace = true;
+            break;
         case '}': k = TK_RBRACE; brace = false; break;
         case '[':
             if (bracket) {

@@ -33,6 +33,7 @@
 #define RECORD_MAX (64u << 20)
 
 struct trn__am_statelog {
+    pthread_mutex_t mu; /* guards fd: sync runs outside the manager's lock */
     int fd;
     char *path;
     char magic[8];
@@ -157,6 +158,7 @@ int trn__am_statelog_open(const char *path, const char *magic, trn__am_record_fn
         return trn_diag_set(d, TRN_EIO, -1, "%s: %s", path, strerror(e));
     }
     trn__am_statelog_t *l = trn_xcalloc(1, sizeof *l);
+    pthread_mutex_init(&l->mu, NULL);
     l->fd = fd;
     l->path = trn_xstrdup(path);
     memcpy(l->magic, magic, 8);
@@ -169,9 +171,11 @@ int trn__am_statelog_append(trn__am_statelog_t *l, const char *payload, size_t l
     trn_buf_t b;
     trn_buf_init(&b);
     trn__am_statelog_frame(&b, payload, len);
+    pthread_mutex_lock(&l->mu);
     int rc = write_all(l->fd, b.data, b.len);
-    trn_buf_fini(&b);
     if (rc == 0 && sync) rc = fdatasync(l->fd);
+    pthread_mutex_unlock(&l->mu);
+    trn_buf_fini(&b);
     if (rc < 0) {
         trn_log(TRN_LOG_ERROR, "alertmanager", "cannot append to state file", "path", l->path,
                 "error", strerror(errno), NULL);
@@ -211,12 +215,22 @@ int trn__am_statelog_rewrite(trn__am_statelog_t *l, const trn_buf_t *recs)
     }
     free(dir);
     free(tmp);
+    pthread_mutex_lock(&l->mu);
     close(l->fd);
     /* the new file is ours now; reopen for appends */
     l->fd = open(l->path, O_RDWR | O_APPEND | O_CLOEXEC);
+    pthread_mutex_unlock(&l->mu);
     close(fd);
     l->appended = 0;
     return l->fd < 0 ? TRN_EIO : 0;
+}
+
+int trn__am_statelog_sync(trn__am_statelog_t *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int rc = l->fd >= 0 ? fdatasync(l->fd) : -1;
+    pthread_mutex_unlock(&l->mu);
+    return rc < 0 ? TRN_EIO : 0;
 }
 
 size_t trn__am_statelog_appended(const trn__am_statelog_t *l)
@@ -228,6 +242,7 @@ void trn__am_statelog_close(trn__am_statelog_t *l)
 {
     if (!l) return;
     if (l->fd >= 0) close(l->fd);
+    pthread_mutex_destroy(&l->mu);
     free(l->path);
     free(l);
 }

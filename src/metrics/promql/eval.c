@@ -283,15 +283,27 @@ static void fetch_open(pq_ev_t *ev, const pq_expr_t *vs, int64_t mint, int64_t m
     if (!ev->st || maxt < mint) return;
     if (trn_store_querier(ev->st, mint, maxt, &f->q) < 0)
         trn__pq_fail(ev, TRN_EEXEC, "cannot open a querier on the metrics store");
+    TRN_ASSERT(ev->qt->n < (int)(sizeof ev->qt->q / sizeof ev->qt->q[0]));
+    ev->qt->q[ev->qt->n++] = f->q;
     trn_diag_t sd;
     trn_diag_init(&sd);
     int rc = trn_querier_select(f->q, vs->ms, vs->n_ms, ev->a, &f->series, &f->n, &sd);
     if (rc < 0) {
-        trn_querier_close(f->q);
-        f->q = NULL;
         trn__pq_fail(ev, rc == TRN_ELIMIT ? TRN_ELIMIT : TRN_EEXEC, "%s",
                      sd.msg[0] ? sd.msg : "selecting series failed");
     }
+}
+
+/* Closes a querier opened by fetch_open and forgets it. NULL allowed. */
+static void close_q(pq_ev_t *ev, trn_querier_t *q)
+{
+    if (!q) return;
+    for (int i = 0; i < ev->qt->n; i++)
+        if (ev->qt->q[i] == q) {
+            ev->qt->q[i] = ev->qt->q[--ev->qt->n];
+            break;
+        }
+    trn_querier_close(q);
 }
 
 /* Upper bound: first index with t > x. */
@@ -330,7 +342,6 @@ static pq_vec_t eval_vsel(pq_ev_t *ev, const pq_expr_t *e, bool want_ts)
         trn_sample_t *pts = NULL;
         size_t np = 0;
         if (trn_querier_samples(f.q, &f.series[si], mint, maxt, ev->scratch, &pts, &np) < 0) {
-            trn_querier_close(f.q);
             trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
         }
         ev->samples_read += np;
@@ -353,24 +364,21 @@ static pq_vec_t eval_vsel(pq_ev_t *ev, const pq_expr_t *e, bool want_ts)
         }
         trn_labels_t ls;
         if (trn_labels_copy(ev->a, &f.series[si].labels, &ls) < 0) {
-            trn_querier_close(f.q);
             trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
         }
         if (out.n == out.cap) {
             size_t nc = out.cap ? out.cap * 2 : 8;
             pq_series_t *ns = trn_arena_grow(ev->a, out.s, out.cap * sizeof *ns, nc * sizeof *ns);
             if (!ns) {
-                trn_querier_close(f.q);
                 trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
             }
             out.s = ns;
             out.cap = nc;
         }
         out.s[out.n++] = (pq_series_t){.labels = ls, .v = v, .ok = ok, .ts = ts};
-        if (ev->max_samples && ev->cur_samples + any > ev->max_samples) trn_querier_close(f.q);
         trn__pq_charge(ev, any);
     }
-    if (f.q) trn_querier_close(f.q);
+    close_q(ev, f.q);
     return out;
 }
 
@@ -398,7 +406,6 @@ static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends
             trn_sample_t *pts = NULL;
             size_t np = 0;
             if (trn_querier_samples(f.q, &f.series[si], mint, maxt, keep ? ev->a : ev->scratch, &pts, &np) < 0) {
-                trn_querier_close(f.q);
                 trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
             }
             ev->samples_read += np;
@@ -407,14 +414,13 @@ static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends
                 if (!trn_is_stale_nan(pts[j].v)) pts[k++] = pts[j];
             if (k) {
                 pq_rseries_t rs = {.labels = f.series[si].labels, .pts = pts, .n = k};
-                if (ev->max_samples && ev->cur_samples + k > ev->max_samples) trn_querier_close(f.q);
                 trn__pq_charge(ev, k);
                 cb(ev, ctx, &rs);
                 ev->cur_samples -= k;
             }
             if (!keep) trn_arena_reset(ev->scratch, m);
         }
-        if (f.q) trn_querier_close(f.q);
+        close_q(ev, f.q);
         return;
     }
     TRN_ASSERT(e->kind == PQ_SUBQ);
@@ -1030,7 +1036,10 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
                             (long long)(max_points / 1000), (long long)(max_points % 1000));
     trn_arena_t *volatile scratch = trn_arena_new(0);
     ev->scratch = scratch;
+    pq_qtrack_t qt = {.n = 0};
+    ev->qt = &qt;
     if (setjmp(jb)) {
+        for (int i = 0; i < qt.n; i++) trn_querier_close(qt.q[i]);
         trn_arena_free(scratch);
         if (!d || !d->code) trn_diag_set(d, TRN_EEXEC, -1, "evaluation failed");
         return d ? d->code : TRN_EEXEC;

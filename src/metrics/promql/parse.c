@@ -1476,6 +1476,8 @@ int trn_promql_parse(const char *q, size_t len, trn_arena_t *a, trn_promql_expr_
         unexpected(&p, NULL, NULL);
         goto fail;
     }
+    e->src = trn_arena_strndup(a, q, len);
+    e->src_len = e->src ? len : 0;
     *out = e;
     return 0;
 fail:

@@ -147,26 +147,18 @@ static char *read_all(const char *path, trn_diag_t *d)
     return trn_buf_steal(&b, NULL);
 }
 
-int trn_config_load(const char *path, trn_config_t **out, trn_diag_t *d)
+int trn_config_parse(const char *name, const char *text, size_t len, trn_config_t **out,
+                     trn_diag_t *d)
 {
     trn_config_t *c = trn_xcalloc(1, sizeof *c);
     defaults(c);
     int rc = 0;
-    if (!path) {
-        c->text = trn_xstrdup("# embedded defaults\n");
-        *out = c;
-        return 0;
-    }
-    c->path = trn_xstrdup(path);
-    c->text = read_all(path, d);
-    if (!c->text) {
-        rc = d ? d->code : TRN_EIO;
-        goto fail;
-    }
-    rc = trn_yaml_parse(path, c->text, strlen(c->text), &c->doc, d);
+    c->path = trn_xstrdup(name);
+    c->text = trn_xstrndup(text, len);
+    rc = trn_yaml_parse(name, text, len, &c->doc, d);
     if (rc < 0) goto fail;
     const trn_yaml_node_t *root = trn_yaml_root(c->doc);
-    if (!root) goto done; /* empty file: defaults */
+    if (!root || trn_yaml_is_null(root)) goto done; /* empty file: defaults */
     rc = trn_yaml_check_map(root, "the config file", top_keys, d);
     if (rc < 0) goto fail;
     const trn_yaml_node_t *v;
@@ -184,6 +176,22 @@ done:
 fail:
     trn_config_free(c);
     return rc < 0 ? rc : TRN_EINVAL;
+}
+
+int trn_config_load(const char *path, trn_config_t **out, trn_diag_t *d)
+{
+    if (!path) {
+        trn_config_t *c = trn_xcalloc(1, sizeof *c);
+        defaults(c);
+        c->text = trn_xstrdup("# embedded defaults\n");
+        *out = c;
+        return 0;
+    }
+    char *text = read_all(path, d);
+    if (!text) return d && d->code ? d->code : TRN_EIO;
+    int rc = trn_config_parse(path, text, strlen(text), out, d);
+    free(text);
+    return rc;
 }
 
 const trn_yaml_node_t *trn_config_root(const trn_config_t *c)

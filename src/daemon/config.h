@@ -35,6 +35,9 @@ typedef struct trn_config {
 
 /* Loads path (NULL: defaults). Errors read "file:line:col: what is wrong". */
 int trn_config_load(const char *path, trn_config_t **out, trn_diag_t *d);
+/* Parses config text; name is used in error messages as the file name. */
+int trn_config_parse(const char *name, const char *text, size_t len, trn_config_t **out,
+                     trn_diag_t *d);
 /* Root map node of the document, or NULL for defaults. */
 const trn_yaml_node_t *trn_config_root(const trn_config_t *c);
 /* Sets the data dir (flag override) and the derived directories. */

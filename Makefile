@@ -31,6 +31,7 @@ UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
 UNIT_BIN := $(UNIT_SRC:%.c=$(B)/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+BENCH_SRC := $(sort $(wildcard bench/gen/*.c))
 
 .PHONY: all deps run test test-unit test-san test-conformance test-e2e fuzz-smoke \
         bench bench-smoke format lint clean
@@ -82,9 +83,16 @@ fuzz-build: $(FUZZ_BIN)
 fuzz-smoke: $(FUZZ_BIN)
 	@tests/fuzz/smoke $(FUZZ_BIN)
 
-bench: deps $(B)/trine
+# The benchmark's workload generator (bench/gen, not part of libtrine).
+$(B)/trine-benchgen: $(BENCH_SRC:%.c=$(B)/%.o)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench: deps $(B)/trine $(B)/trine-benchgen
 	@scripts/install-deps --peers
-	@bench/run
+	@bench/run --update-readme
+
+bench-smoke: $(B)/trine $(B)/trine-benchgen
+	@bench/smoke
 
 format:
 	clang-format -i $$(find src tests lib -name '*.[ch]' 2>/dev/null)

@@ -16,6 +16,7 @@ static const command_t commands[] = {
     {"check-config", trn_cmd_check_config, "validate a config file"},
     {"version", trn_cmd_version, "print version and build information"},
     {"promql", trn_cmd_promql, "run Prometheus-format PromQL test files"},
+    {"routes", trn_cmd_routes, "test alert routing: routes test --alertmanager-config F k=v..."},
 };
 
 static void usage(FILE *f)

@@ -7,5 +7,7 @@ const trn_route_table_t *const trn_api_tables[] = {
     &trn_api_health_routes,
     &trn_api_prom_status_routes,
     &trn_api_prom_series_routes,
+    &trn_api_prom_write_routes,
+    &trn_api_prom_targets_routes,
 };
 const size_t trn_api_n_tables = sizeof trn_api_tables / sizeof trn_api_tables[0];

@@ -8,5 +8,7 @@
 extern const trn_route_table_t trn_api_health_routes;
 extern const trn_route_table_t trn_api_prom_status_routes;
 extern const trn_route_table_t trn_api_prom_series_routes;
+extern const trn_route_table_t trn_api_prom_write_routes;
+extern const trn_route_table_t trn_api_prom_targets_routes;
 
 #endif

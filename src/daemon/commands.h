@@ -9,5 +9,7 @@ int trn_cmd_check_config(int argc, char **argv);
 int trn_cmd_version(int argc, char **argv);
 /* Implemented by metrics/promql (the test-file runner). */
 int trn_cmd_promql(int argc, char **argv);
+/* Implemented by alerts (`trine routes test`, amtool's routing test). */
+int trn_cmd_routes(int argc, char **argv);
 
 #endif

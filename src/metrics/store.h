@@ -33,7 +33,7 @@ typedef enum {
 } trn_fsync_mode_t;
 
 typedef struct trn_store_opts {
-    const char *dir;            /* e.g. "data/metrics"; created if missing */
+    const char *dir;            /* e.g. "data/metrics"; created if missing; NULL = memory only */
     int64_t retention_ms;       /* 0 = keep forever; default 15d */
     uint64_t retention_bytes;   /* 0 = no size cap */
     int64_t block_range_ms;     /* head span cut into one block; default 2h */

@@ -424,7 +424,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (mismatch) return send_error(req, 405, "method %s not allowed for %s", method, url);
             return send_error(req, 404, "404 page not found: %s", url);
         }
-        if (req->route->r.max_body_bytes) req->limit = req->route->r.max_body_bytes;
+        if (req->route->r.max_body_bytes && req->route->r.max_body_bytes < req->limit)
+            req->limit = req->route->r.max_body_bytes;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > req->limit) {
             if (s->too_large) trn_counter_inc(s->too_large);

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Gorilla chunk encoder and decoder (docs/format/metric-chunk.md).
+ *
+ * The idea (Pelkonen et al., "Gorilla", VLDB 2015): scrape timestamps come
+ * at a nearly fixed interval, so the difference between consecutive deltas
+ * is almost always 0 and costs one bit; float series change slowly, so the
+ * XOR of consecutive values' bits has long runs of leading and trailing
+ * zeros and only the middle ("meaningful") bits need storing, often inside
+ * the window the previous value already announced.
+ *
+ * Our choices, all fixed by the format page:
+ * - the first sample stores its timestamp and value raw (64 bits each);
+ *   every later timestamp stores dod = delta - previous delta (previous
+ *   delta starts at 0) in one of five prefix classes:
+ *       0                 dod == 0
+ *       10   + 8 bits     -128 .. 127
+ *       110  + 14 bits    -8192 .. 8191
+ *       1110 + 20 bits    -524288 .. 524287
+ *       1111 + 64 bits    anything
+ *   each payload being dod in two's complement of that width. Millisecond
+ *   scrape jitter lands in the 8-bit class; a missed scrape in the 14- or
+ *   20-bit class.
+ * - values: xor == 0 is "0"; a xor that fits the previous window is
+ *   "10" + the window's bits; otherwise "11" + 6 bits of leading zeros +
+ *   6 bits of (meaningful length - 1) + the meaningful bits. The window
+ *   starts as the whole word (0 leading, 0 trailing). The encoder takes the
+ *   "10" form only when it is no longer than the "11" form would be — a
+ *   choice the decoder need not know about.
+ * Values are handled purely as bit patterns, so NaN payloads (the staleness
+ * marker 0x7ff0000000000002), signed zeros and infinities round-trip.
+ *
+ * The decoder checks every read against the stream length and reports a
+ * short or malformed stream through it->err; it never reads out of bounds,
+ * which is what lets block readers hand it untrusted bytes. */
+#include "metrics/chunk.h"
+#include "core/alloc.h"
+#include "core/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void trn_chunk_init(trn_chunk_t *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+void trn_chunk_fini(trn_chunk_t *c)
+{
+    if (!c) return;
+    free(c->buf);
+    memset(c, 0, sizeof *c);
+}
+
+static void put_bits(trn_chunk_t *c, uint64_t v, unsigned nb)
+{
+    if (nb == 0) return;
+    uint32_t need = (c->nbits + nb + 7) / 8 + 8; /* slack for the 8-byte stores below */
+    if (need > c->cap) {
+        uint32_t cap = c->cap ? c->cap * 2 : 32;
+        while (cap < need)
+            cap *= 2;
+        c->buf = trn_xrealloc(c->buf, cap);
+        memset(c->buf + c->cap, 0, cap - c->cap);
+        c->cap = cap;
+    }
+    if (nb < 64) v &= (UINT64_C(1) << nb) - 1;
+    /* Write MSB first, at most 8 bits per step into partially filled bytes. */
+    while (nb) {
+        uint32_t byte = c->nbits >> 3, used = c->nbits & 7;
+        unsigned room = 8 - used;
+        unsigned take = nb < room ? nb : room;
+        uint8_t bits = (uint8_t)((v >> (nb - take)) & ((1u << take) - 1));
+        c->buf[byte] |= (uint8_t)(bits << (room - take));
+        c->nbits += take;
+        nb -= take;
+    }
+}
+
+static inline uint64_t f2u(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+static inline double u2f(uint64_t u)
+{
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static void encode_dod(trn_chunk_t *c, int64_t dod)
+{
+    if (dod == 0)
+        put_bits(c, 0, 1);
+    else if (dod >= -128 && dod <= 127) {
+        put_bits(c, 2, 2);
+        put_bits(c, (uint64_t)dod, 8);
+    } else if (dod >= -8192 && dod <= 8191) {
+        put_bits(c, 6, 3);
+        put_bits(c, (uint64_t)dod, 14);
+    } else if (dod >= -524288 && dod <= 524287) {
+        put_bits(c, 14, 4);
+        put_bits(c, (uint64_t)dod, 20);
+    } else {
+        put_bits(c, 15, 4);
+        put_bits(c, (uint64_t)dod, 64);
+    }
+}
+
+static void encode_value(trn_chunk_t *c, uint64_t bits)
+{
+    uint64_t x = bits ^ c->v_bits;
+    if (x == 0) {
+        put_bits(c, 0, 1);
+        return;
+    }
+    unsigned lead = (unsigned)__builtin_clzll(x), trail = (unsigned)__builtin_ctzll(x);
+    unsigned sig = 64 - lead - trail, win = 64u - c->leading - c->trailing;
+    if (lead >= c->leading && trail >= c->trailing && win <= sig + 12) {
+        put_bits(c, 2, 2);
+        put_bits(c, x >> c->trailing, 64 - c->leading - c->trailing);
+        return;
+    }
+    put_bits(c, 3, 2);
+    put_bits(c, lead, 6);
+    put_bits(c, sig - 1, 6);
+    put_bits(c, x >> trail, sig);
+    c->leading = (uint8_t)lead;
+    c->trailing = (uint8_t)trail;
+}
+
+void trn_chunk_append(trn_chunk_t *c, int64_t t, double v)
+{
+    uint64_t bits = f2u(v);
+    if (c->n == 0) {
+        put_bits(c, (uint64_t)t, 64);
+        put_bits(c, bits, 64);
+        c->min_t = t;
+        c->delta = 0;
+    } else {
+        TRN_ASSERT(t > c->max_t);
+        int64_t delta = (int64_t)((uint64_t)t - (uint64_t)c->max_t);
+        encode_dod(c, (int64_t)((uint64_t)delta - (uint64_t)c->delta));
+        c->delta = delta;
+        encode_value(c, bits);
+    }
+    c->max_t = t;
+    c->v_bits = bits;
+    c->n++;
+}
+
+void trn_chunk_iter_init(trn_chunk_iter_t *it, const uint8_t *p, size_t len, uint32_t n)
+{
+    memset(it, 0, sizeof *it);
+    it->p = p;
+    it->nbits = len * 8;
+    it->n = n;
+}
+
+static uint64_t get_bits(trn_chunk_iter_t *it, unsigned nb)
+{
+    if (nb == 0) return 0;
+    if (it->nbits - it->pos < nb || it->pos > it->nbits) {
+        it->err = true;
+        it->pos = it->nbits;
+        return 0;
+    }
+    uint64_t v = 0;
+    while (nb) {
+        size_t byte = it->pos >> 3;
+        unsigned used = (unsigned)(it->pos & 7), room = 8 - used;
+        unsigned take = nb < room ? nb : room;
+        uint8_t b = (uint8_t)(it->p[byte] >> (room - take)) & (uint8_t)((1u << take) - 1);
+        v = (v << take) | b;
+        it->pos += take;
+        nb -= take;
+    }
+    return v;
+}
+
+static int64_t sext(uint64_t v, unsigned nb)
+{
+    if (nb == 64) return (int64_t)v;
+    uint64_t m = UINT64_C(1) << (nb - 1);
+    return (int64_t)((v ^ m) - m);
+}
+
+bool trn_chunk_next(trn_chunk_iter_t *it, int64_t *t, double *v)
+{
+    if (it->err || it->i >= it->n) return false;
+    if (it->i == 0) {
+        it->t = (int64_t)get_bits(it, 64);
+        it->v_bits = get_bits(it, 64);
+    } else {
+        int64_t dod;
+        if (get_bits(it, 1) == 0)
+            dod = 0;
+        else if (get_bits(it, 1) == 0)
+            dod = sext(get_bits(it, 8), 8);
+        else if (get_bits(it, 1) == 0)
+            dod = sext(get_bits(it, 14), 14);
+        else if (get_bits(it, 1) == 0)
+            dod = sext(get_bits(it, 20), 20);
+        else
+            dod = (int64_t)get_bits(it, 64);
+        it->delta = (int64_t)((uint64_t)it->delta + (uint64_t)dod);
+        it->t = (int64_t)((uint64_t)it->t + (uint64_t)it->delta);
+        if (get_bits(it, 1)) {
+            if (get_bits(it, 1) == 0) {
+                unsigned nb = 64u - it->leading - it->trailing;
+                it->v_bits ^= get_bits(it, nb) << it->trailing;
+            } else {
+                unsigned lead = (unsigned)get_bits(it, 6);
+                unsigned sig = (unsigned)get_bits(it, 6) + 1;
+                if (lead + sig > 64)
+                    it->err = true;
+                else {
+                    it->leading = (uint8_t)lead;
+                    it->trailing = (uint8_t)(64 - lead - sig);
+                    it->v_bits ^= get_bits(it, sig) << it->trailing;
+                }
+            }
+        }
+    }
+    if (it->err) return false;
+    it->i++;
+    *t = it->t;
+    *v = u2f(it->v_bits);
+    return true;
+}

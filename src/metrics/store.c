@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The metrics store: the head behind a read-write lock, the querier, the
+ * metadata table and the statistics (contract: metrics/store.h).
+ *
+ * Appends take the write lock for a whole batch: every series is looked up
+ * by its label hash and every sample appended to its chunk while the lock is
+ * held, so a batch costs one lock round trip. Queriers take the read lock per
+ * call, never for their whole life, so a slow query does not stall ingest.
+ * What a querier hands out (label views into the head's interned strings)
+ * must outlive those calls: the head frees series only when no querier is
+ * open (n_queriers), otherwise emptied series wait for a later truncation.
+ *
+ * A querier's series refs index a per-querier table of entries, each naming
+ * the head series (and later the block series) that make up one label set.
+ *
+ * With o->dir NULL the store lives in memory only (tests, the PromQL test
+ * runner): no WAL, no blocks. */
+#include "metrics/store.h"
+#include "core/alloc.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/postings.h"
+#include "metrics/head.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS (24 * 3600 * INT64_C(1000))
+
+typedef struct meta_ent {
+    char *metric, *type, *help, *unit;
+} meta_ent_t;
+
+struct trn_store {
+    trn_store_opts_t opts;
+    char *dir;
+    pthread_rwlock_t lock; /* guards head */
+    trn_head_t *head;
+    atomic_int n_queriers;
+
+    pthread_mutex_t meta_lock;
+    meta_ent_t *meta; /* sorted by metric */
+    size_t n_meta, cap_meta;
+
+    atomic_uint_least64_t samples_appended, samples_too_old;
+};
+
+typedef struct qent {
+    trn_hseries_t *hs;
+} qent_t;
+
+struct trn_querier {
+    trn_store_t *s;
+    int64_t mint, maxt;
+    qent_t *ents;
+    size_t n_ents, cap_ents;
+};
+
+void trn_store_opts_default(trn_store_opts_t *o)
+{
+    *o = (trn_store_opts_t){
+        .dir = "data/metrics",
+        .retention_ms = 15 * DAY_MS,
+        .retention_bytes = 0,
+        .block_range_ms = 2 * 3600 * INT64_C(1000),
+        .ooo_window_ms = 3600 * INT64_C(1000),
+        .fsync_mode = TRN_FSYNC_BATCH,
+        .fsync_interval_ms = 1000,
+        .background = false,
+    };
+}
+
+int trn_store_open(const trn_store_opts_t *o, trn_store_t **out, trn_diag_t *d)
+{
+    (void)d;
+    trn_store_t *s = trn_xcalloc(1, sizeof *s);
+    s->opts = *o;
+    s->dir = o->dir ? trn_xstrdup(o->dir) : NULL;
+    s->opts.dir = s->dir;
+    if (s->opts.block_range_ms <= 0) s->opts.block_range_ms = 2 * 3600 * INT64_C(1000);
+    if (s->opts.ooo_window_ms < 0) s->opts.ooo_window_ms = 0;
+    int64_t new_window = s->opts.ooo_window_ms > s->opts.block_range_ms ? s->opts.ooo_window_ms
+                                                                        : s->opts.block_range_ms;
+    pthread_rwlock_init(&s->lock, NULL);
+    pthread_mutex_init(&s->meta_lock, NULL);
+    s->head = trn_head_new(s->opts.ooo_window_ms, new_window);
+    *out = s;
+    return 0;
+}
+
+void trn_store_close(trn_store_t *s)
+{
+    if (!s) return;
+    trn_head_free(s->head);
+    for (size_t i = 0; i < s->n_meta; i++) {
+        free(s->meta[i].metric);
+        free(s->meta[i].type);
+        free(s->meta[i].help);
+        free(s->meta[i].unit);
+    }
+    free(s->meta);
+    pthread_rwlock_destroy(&s->lock);
+    pthread_mutex_destroy(&s->meta_lock);
+    free(s->dir);
+    free(s);
+}
+
+/* ---- appending ---- */
+
+int trn_store_append(trn_store_t *s, const trn_append_series_t *series, size_t n,
+                     trn_append_result_t *res, trn_diag_t *d)
+{
+    (void)d;
+    trn_append_result_t r = {0};
+    pthread_rwlock_wrlock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        const trn_append_series_t *as = &series[i];
+        if (!as->n_samples) continue;
+        bool created;
+        trn_hseries_t *hs =
+            trn_head_get_or_create(s->head, &as->labels, trn_labels_hash(&as->labels), 0, &created);
+        TRN_ASSERT(hs);
+        if (created) r.series_created++;
+        for (size_t k = 0; k < as->n_samples; k++) {
+            trn_head_append_t ar =
+                trn_head_append(s->head, hs, as->samples[k].t_ms, as->samples[k].v);
+            if (ar == TRN_HEAD_TOO_OLD)
+                r.too_old++;
+            else
+                r.accepted++;
+        }
+    }
+    pthread_rwlock_unlock(&s->lock);
+    atomic_fetch_add(&s->samples_appended, r.accepted);
+    atomic_fetch_add(&s->samples_too_old, r.too_old);
+    if (res) *res = r;
+    return 0;
+}
+
+int trn_store_backfill(trn_store_t *s, const trn_append_series_t *series, size_t n,
+                       trn_append_result_t *res, trn_diag_t *d)
+{
+    return trn_store_append(s, series, n, res, d);
+}
+
+/* ---- metadata ---- */
+
+static char *dup_str(trn_str_t v)
+{
+    return trn_xstrndup(v.len ? v.p : "", v.len);
+}
+
+void trn_store_set_metadata(trn_store_t *s, const trn_metric_meta_t *m)
+{
+    pthread_mutex_lock(&s->meta_lock);
+    size_t lo = 0, hi = s->n_meta;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (trn_str_cmp(trn_str_c(s->meta[mid].metric), m->metric) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    meta_ent_t *e;
+    if (lo < s->n_meta && trn_str_eq(trn_str_c(s->meta[lo].metric), m->metric)) {
+        e = &s->meta[lo];
+        free(e->type);
+        free(e->help);
+        free(e->unit);
+    } else {
+        if (s->n_meta == s->cap_meta) {
+            s->cap_meta = s->cap_meta ? s->cap_meta * 2 : 16;
+            s->meta = trn_xrealloc(s->meta, s->cap_meta * sizeof *s->meta);
+        }
+        memmove(s->meta + lo + 1, s->meta + lo, (s->n_meta - lo) * sizeof *s->meta);
+        s->n_meta++;
+        e = &s->meta[lo];
+        e->metric = dup_str(m->metric);
+    }
+    e->type = dup_str(m->type);
+    e->help = dup_str(m->help);
+    e->unit = dup_str(m->unit);
+    pthread_mutex_unlock(&s->meta_lock);
+}
+
+void trn_store_each_metadata(trn_store_t *s, trn_meta_fn *fn, void *ctx)
+{
+    pthread_mutex_lock(&s->meta_lock);
+    for (size_t i = 0; i < s->n_meta; i++) {
+        trn_metric_meta_t m = {trn_str_c(s->meta[i].metric), trn_str_c(s->meta[i].type),
+                               trn_str_c(s->meta[i].help), trn_str_c(s->meta[i].unit)};
+        fn(ctx, &m);
+    }
+    pthread_mutex_unlock(&s->meta_lock);
+}
+
+/* ---- querier ---- */
+
+int trn_store_querier(trn_store_t *s, int64_t mint_ms, int64_t maxt_ms, trn_querier_t **out)
+{
+    trn_querier_t *q = trn_xcalloc(1, sizeof *q);
+    q->s = s;
+    q->mint = mint_ms;
+    q->maxt = maxt_ms;
+    pthread_rwlock_rdlock(&s->lock);
+    atomic_fetch_add(&s->n_queriers, 1);
+    pthread_rwlock_unlock(&s->lock);
+    *out = q;
+    return 0;
+}
+
+void trn_querier_close(trn_querier_t *q)
+{
+    if (!q) return;
+    atomic_fetch_sub(&q->s->n_queriers, 1);
+    free(q->ents);
+    free(q);
+}
+
+static uint64_t add_ent(trn_querier_t *q, trn_hseries_t *hs)
+{
+    if (q->n_ents == q->cap_ents) {
+        q->cap_ents = q->cap_ents ? q->cap_ents * 2 : 64;
+        q->ents = trn_xrealloc(q->ents, q->cap_ents * sizeof *q->ents);
+    }
+    q->ents[q->n_ents] = (qent_t){.hs = hs};
+    return q->n_ents++;
+}
+
+static bool overlaps(const trn_hseries_t *hs, int64_t mint, int64_t maxt)
+{
+    int64_t mn, mx;
+    return trn_hseries_range(hs, &mn, &mx) && mx >= mint && mn <= maxt;
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+    return trn_labels_cmp(&((const trn_series_t *)a)->labels, &((const trn_series_t *)b)->labels);
+}
+
+int trn_querier_select(trn_querier_t *q, const trn_matcher_t *ms, size_t n_ms, trn_arena_t *a,
+                       trn_series_t **out, size_t *n_out, trn_diag_t *d)
+{
+    if (n_ms == 0) return trn_diag_set(d, TRN_EINVAL, -1, "at least one matcher is required");
+    trn_ids_t ids = {0};
+    int rc = 0;
+    trn_series_t *res = NULL;
+    size_t n = 0;
+    pthread_rwlock_rdlock(&q->s->lock);
+    rc = trn_head_select(q->s->head, ms, n_ms, &ids);
+    if (rc < 0) goto out;
+    res = trn_arena_alloc(a, (ids.n ? ids.n : 1) * sizeof *res);
+    if (!res) {
+        rc = trn_diag_set(d, TRN_ELIMIT, -1, "query memory budget exceeded selecting series");
+        goto out;
+    }
+    for (size_t i = 0; i < ids.n; i++) {
+        trn_hseries_t *hs = trn_head_by_id(q->s->head, ids.v[i]);
+        if (!hs || !overlaps(hs, q->mint, q->maxt)) continue;
+        res[n].labels = *trn_hseries_labels(hs);
+        res[n].ref = add_ent(q, hs);
+        n++;
+    }
+out:
+    pthread_rwlock_unlock(&q->s->lock);
+    trn_ids_fini(&ids);
+    if (rc < 0) return rc;
+    qsort(res, n, sizeof *res, cmp_series);
+    *out = res;
+    *n_out = n;
+    return 0;
+}
+
+int trn_querier_samples(trn_querier_t *q, const trn_series_t *s, int64_t mint_ms, int64_t maxt_ms,
+                        trn_arena_t *a, trn_sample_t **out, size_t *n_out)
+{
+    if (s->ref >= q->n_ents) return TRN_EINVAL;
+    if (mint_ms < q->mint) mint_ms = q->mint;
+    if (maxt_ms > q->maxt) maxt_ms = q->maxt;
+    if (mint_ms > maxt_ms) {
+        *out = NULL;
+        *n_out = 0;
+        return 0;
+    }
+    const qent_t *e = &q->ents[s->ref];
+    pthread_rwlock_rdlock(&q->s->lock);
+    int rc = trn_hseries_samples(e->hs, mint_ms, maxt_ms, a, out, n_out);
+    pthread_rwlock_unlock(&q->s->lock);
+    return rc;
+}
+
+/* A growing array of string views in the arena, sorted and deduplicated at
+ * the end. */
+typedef struct strset {
+    trn_arena_t *a;
+    trn_str_t *v;
+    size_t n, cap;
+    bool failed;
+} strset_t;
+
+static int strset_add(void *ctx, trn_str_t v)
+{
+    strset_t *ss = ctx;
+    if (ss->n == ss->cap) {
+        size_t cap = ss->cap ? ss->cap * 2 : 32;
+        trn_str_t *nv = trn_arena_grow(ss->a, ss->v, ss->n * sizeof *nv, cap * sizeof *nv);
+        if (!nv) {
+            ss->failed = true;
+            return TRN_ELIMIT;
+        }
+        ss->v = nv;
+        ss->cap = cap;
+    }
+    ss->v[ss->n++] = v;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return trn_str_cmp(*(const trn_str_t *)a, *(const trn_str_t *)b);
+}
+
+static void strset_finish(strset_t *ss)
+{
+    if (ss->n < 2) return;
+    qsort(ss->v, ss->n, sizeof *ss->v, cmp_str);
+    size_t k = 1;
+    for (size_t i = 1; i < ss->n; i++)
+        if (!trn_str_eq(ss->v[i], ss->v[k - 1])) ss->v[k++] = ss->v[i];
+    ss->n = k;
+}
+
+/* Calls per-series collection for series matching ms within the range. */
+static int collect_labels(trn_querier_t *q, const trn_matcher_t *ms, size_t n_ms,
+                          const trn_str_t *name, strset_t *ss)
+{
+    trn_ids_t ids = {0};
+    int rc = trn_head_select(q->s->head, ms, n_ms, &ids);
+    for (size_t i = 0; rc == 0 && i < ids.n; i++) {
+        trn_hseries_t *hs = trn_head_by_id(q->s->head, ids.v[i]);
+        if (!hs || !overlaps(hs, q->mint, q->maxt)) continue;
+        const trn_labels_t *ls = trn_hseries_labels(hs);
+        if (name) {
+            trn_str_t v = {NULL, 0};
+            for (size_t k = 0; k < ls->n; k++)
+                if (trn_str_eq(ls->v[k].name, *name)) v = ls->v[k].value;
+            if (v.p) rc = strset_add(ss, v);
+        } else {
+            for (size_t k = 0; k < ls->n && rc == 0; k++)
+                rc = strset_add(ss, ls->v[k].name);
+        }
+        /* Cap the raw list so that many series sharing few values stay small. */
+        if (rc == 0 && ss->n > 4096 && ss->n == ss->cap) strset_finish(ss);
+    }
+    trn_ids_fini(&ids);
+    return rc;
+}
+
+int trn_querier_label_names(trn_querier_t *q, const trn_matcher_t *ms, size_t n_ms, trn_arena_t *a,
+                            trn_str_t **out, size_t *n_out)
+{
+    strset_t ss = {.a = a};
+    pthread_rwlock_rdlock(&q->s->lock);
+    int rc = n_ms ? collect_labels(q, ms, n_ms, NULL, &ss)
+                  : trn_head_each_name(q->s->head, strset_add, &ss);
+    pthread_rwlock_unlock(&q->s->lock);
+    if (rc < 0) return rc;
+    strset_finish(&ss);
+    *out = ss.v;
+    *n_out = ss.n;
+    return 0;
+}
+
+int trn_querier_label_values(trn_querier_t *q, trn_str_t name, const trn_matcher_t *ms, size_t n_ms,
+                             trn_arena_t *a, trn_str_t **out, size_t *n_out)
+{
+    strset_t ss = {.a = a};
+    pthread_rwlock_rdlock(&q->s->lock);
+    int rc = n_ms ? collect_labels(q, ms, n_ms, &name, &ss)
+                  : trn_head_each_value(q->s->head, name, strset_add, &ss);
+    pthread_rwlock_unlock(&q->s->lock);
+    if (rc < 0) return rc;
+    strset_finish(&ss);
+    *out = ss.v;
+    *n_out = ss.n;
+    return 0;
+}
+
+/* ---- statistics ---- */
+
+void trn_store_stats(trn_store_t *s, trn_store_stats_t *out)
+{
+    trn_head_stats_t hs;
+    pthread_rwlock_rdlock(&s->lock);
+    trn_head_stats(s->head, &hs);
+    pthread_rwlock_unlock(&s->lock);
+    *out = (trn_store_stats_t){
+        .head_series = hs.series,
+        .head_samples = hs.samples,
+        .head_chunks = hs.chunks,
+        .head_min_t_ms = hs.min_t,
+        .head_max_t_ms = hs.max_t,
+        .samples_appended = atomic_load(&s->samples_appended),
+        .samples_too_old = atomic_load(&s->samples_too_old),
+    };
+}
+
+typedef struct top_ctx {
+    trn_head_t *head;
+    trn_name_count_t *v;
+    size_t n, cap;
+} top_ctx_t;
+
+static int top_add(void *ctx, trn_str_t name)
+{
+    top_ctx_t *t = ctx;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->v = trn_xrealloc(t->v, t->cap * sizeof *t->v);
+    }
+    t->v[t->n++] =
+        (trn_name_count_t){name, trn_head_postings_len(t->head, TRN_STR(TRN_METRIC_NAME), name)};
+    return 0;
+}
+
+static int cmp_top(const void *a, const void *b)
+{
+    const trn_name_count_t *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return trn_str_cmp(x->name, y->name);
+}
+
+int trn_store_top_metrics(trn_store_t *s, size_t limit, trn_arena_t *a, trn_name_count_t **out,
+                          size_t *n_out)
+{
+    top_ctx_t t = {.head = s->head};
+    pthread_rwlock_rdlock(&s->lock);
+    trn_head_each_value(s->head, TRN_STR(TRN_METRIC_NAME), top_add, &t);
+    qsort(t.v, t.n, sizeof *t.v, cmp_top);
+    size_t n = t.n < limit ? t.n : limit;
+    trn_name_count_t *res = trn_arena_alloc(a, (n ? n : 1) * sizeof *res);
+    int rc = res ? 0 : TRN_ELIMIT;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char *p = trn_arena_strndup(a, t.v[i].name.p, t.v[i].name.len);
+        if (!p)
+            rc = TRN_ELIMIT;
+        else
+            res[i] = (trn_name_count_t){{p, t.v[i].name.len}, t.v[i].count};
+    }
+    pthread_rwlock_unlock(&s->lock);
+    free(t.v);
+    if (rc < 0) return rc;
+    *out = res;
+    *n_out = n;
+    return 0;
+}
+
+int trn_store_flush(trn_store_t *s, trn_diag_t *d)
+{
+    (void)s;
+    (void)d;
+    return 0;
+}

@@ -170,6 +170,7 @@ int trn_config_parse(const char *name, const char *text, size_t len, trn_config_
         if ((rc = trn_yaml_str(v, &s, d)) < 0) goto fail;
         c->alertmanager_config = trn_xstrdup(s);
     }
+    if ((rc = trn_scrape_config_parse(root, &c->scrape, d)) < 0) goto fail;
 done:
     *out = c;
     return 0;
@@ -202,6 +203,7 @@ const trn_yaml_node_t *trn_config_root(const trn_config_t *c)
 void trn_config_free(trn_config_t *c)
 {
     if (!c) return;
+    trn_scrape_config_free(c->scrape);
     trn_yaml_free(c->doc);
     free(c->path);
     free(c->text);

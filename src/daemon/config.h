@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/yaml.h"
 #include "metrics/store.h"
+#include "scrape/scrape.h"
 
 #include <stdint.h>
 
@@ -29,6 +30,8 @@ typedef struct trn_config {
     /* query */
     int64_t lookback_delta_ms, query_timeout_ms;
     uint64_t query_max_samples;
+    /* global + scrape_configs, parsed by scrape/ */
+    trn_scrape_config_t *scrape;
     /* alerting */
     char *alertmanager_config; /* path, or NULL */
 } trn_config_t;

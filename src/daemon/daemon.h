@@ -10,6 +10,7 @@
 #include "daemon/config.h"
 #include "metrics/store.h"
 #include "net/http.h"
+#include "scrape/scrape.h"
 
 #include <pthread.h>
 
@@ -20,6 +21,7 @@ typedef struct trn_daemon {
     trn_registry_t *registry;
     trn_store_t *store;
     trn_http_server_t *http;
+    trn_scrape_manager_t *scrape;
     trn_api_ctx_t api;
     pthread_mutex_t reload_mu;
     trn_counter_t *reloads_ok, *reloads_failed;

@@ -85,6 +85,21 @@ static int load_config(trn_daemon_t *dm, trn_config_t **out, trn_diag_t *d)
     return 0;
 }
 
+/* Hands each subsystem its part of config c (at start and on reload). A
+ * subsystem that refuses its part fails the whole reload. */
+static int apply_subsystems(trn_daemon_t *dm, const trn_config_t *c, trn_diag_t *d)
+{
+    if (c->scrape) {
+        if (!dm->scrape) {
+            dm->scrape = trn_scrape_manager_new(dm->store, dm->registry);
+            dm->api.scrape = dm->scrape;
+        }
+        int rc = trn_scrape_manager_apply(dm->scrape, c->scrape, d);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
 /* Re-reads the config file and applies what can change at runtime. The
  * store and listener keep their settings (a restart changes those). */
 static int reload(void *daemon, trn_diag_t *d)
@@ -93,6 +108,7 @@ static int reload(void *daemon, trn_diag_t *d)
     pthread_mutex_lock(&dm->reload_mu);
     trn_config_t *nc = NULL;
     int rc = load_config(dm, &nc, d);
+    if (rc == 0) rc = apply_subsystems(dm, nc, d);
     if (rc == 0) {
         trn_config_t *old = dm->config;
         dm->config = nc;
@@ -140,6 +156,8 @@ static int start(trn_daemon_t *dm, trn_diag_t *d)
         trn_http_add_routes(dm->http, trn_api_tables[i]->routes, trn_api_tables[i]->n, &dm->api);
     rc = trn_http_server_start(dm->http, d);
     if (rc < 0) return rc;
+    rc = apply_subsystems(dm, c, d);
+    if (rc < 0) return rc;
     char port[16];
     snprintf(port, sizeof port, "%d", trn_http_server_port(dm->http));
     trn_log(TRN_LOG_INFO, "daemon", "listening", "address", c->listen, "port", port, NULL);
@@ -150,6 +168,8 @@ static void stop(trn_daemon_t *dm)
 {
     trn_http_server_free(dm->http); /* waits for in-flight requests */
     dm->http = NULL;
+    trn_scrape_manager_free(dm->scrape); /* writes staleness markers */
+    dm->scrape = NULL;
     trn_store_close(dm->store);
     dm->store = NULL;
 }

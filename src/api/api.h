@@ -40,7 +40,7 @@ typedef struct trn_route_table {
 } trn_route_table_t;
 
 /* Every surface's table, in registration order (api/routes.c). */
-extern const trn_route_table_t *const trn_api_tables[];
+extern const trn_route_table_t trn_api_tables[];
 extern const size_t trn_api_n_tables;
 
 /* Prometheus-style JSON envelope helpers shared by handlers. */

@@ -3,7 +3,7 @@
  * starts only once the store is open, so every request that reaches these
  * handlers sees a ready daemon. */
 #include "api/api.h"
-#include "api/routes_int.h"
+#include "api/health.h"
 #include "core/diag.h"
 
 static void text(trn_http_resp_t *resp, int status, const char *s)
@@ -48,7 +48,7 @@ static void do_reload(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     text(resp, 200, "");
 }
 
-static const trn_route_t routes[] = {
+const trn_route_t trn_api_health_routes[] = {
     {.method = "GET|HEAD", .pattern = "/healthy", .fn = healthy},
     {.method = "GET|HEAD", .pattern = "/-/healthy", .fn = healthy},
     {.method = "GET|HEAD", .pattern = "/ready", .fn = ready},
@@ -56,4 +56,3 @@ static const trn_route_t routes[] = {
     {.method = "GET", .pattern = "/metrics", .fn = metrics},
     {.method = "POST|PUT", .pattern = "/-/reload", .fn = do_reload},
 };
-const trn_route_table_t trn_api_health_routes = {routes, sizeof routes / sizeof routes[0]};

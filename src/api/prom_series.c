@@ -4,7 +4,7 @@
  * Several match[] selectors union their results. Label names that Grafana
  * sends escaped ("U__" + "_2e_" hex escapes, "__" for "_") are unescaped. */
 #include "api/api.h"
-#include "api/routes_int.h"
+#include "api/prom_series.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/timefmt.h"
@@ -323,9 +323,8 @@ static void label_values(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     names_or_values(ctx, req, resp, name);
 }
 
-static const trn_route_t routes[] = {
+const trn_route_t trn_api_prom_series_routes[] = {
     {.method = "GET|POST", .pattern = "/api/v1/series", .fn = series},
     {.method = "GET|POST", .pattern = "/api/v1/labels", .fn = labels},
     {.method = "GET", .pattern = "/api/v1/label/:name/values", .fn = label_values},
 };
-const trn_route_table_t trn_api_prom_series_routes = {routes, sizeof routes / sizeof routes[0]};

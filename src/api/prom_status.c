@@ -4,7 +4,7 @@
  * config, flags, runtimeinfo, tsdb (head stats and cardinality tops), and
  * /api/v1/metadata from the metadata that remote_write and scrapes carry. */
 #include "api/api.h"
-#include "api/routes_int.h"
+#include "api/prom_status.h"
 #include "core/json.h"
 #include "core/timefmt.h"
 #include "core/version.h"
@@ -247,7 +247,7 @@ static void metadata(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_json_obj_end(&j);
 }
 
-static const trn_route_t routes[] = {
+const trn_route_t trn_api_prom_status_routes[] = {
     {.method = "GET", .pattern = "/api/v1/status/buildinfo", .fn = buildinfo},
     {.method = "GET", .pattern = "/api/v1/status/config", .fn = config},
     {.method = "GET", .pattern = "/api/v1/status/flags", .fn = flags},
@@ -255,4 +255,3 @@ static const trn_route_t routes[] = {
     {.method = "GET", .pattern = "/api/v1/status/tsdb", .fn = tsdb},
     {.method = "GET", .pattern = "/api/v1/metadata", .fn = metadata},
 };
-const trn_route_table_t trn_api_prom_status_routes = {routes, sizeof routes / sizeof routes[0]};

@@ -23,7 +23,7 @@
  * Every rejection is counted in trine_ingest_rejected_total{protocol,
  * reason} (samples where they are known; an undecodable body counts once),
  * and stored samples in trine_ingest_samples_total{protocol}. */
-#include "api/routes_int.h"
+#include "api/prom_write.h"
 
 #include "core/err.h"
 #include "core/timefmt.h"
@@ -248,7 +248,7 @@ static void handle_import(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
     resp->status = 204;
 }
 
-static const trn_route_t routes[] = {
+const trn_route_t trn_api_prom_write_routes[] = {
     {.method = "POST",
      .pattern = "/api/v1/write",
      .fn = handle_write,
@@ -260,4 +260,3 @@ static const trn_route_t routes[] = {
      .flags = TRN_ROUTE_NO_GZIP,
      .max_body_bytes = IMPORT_MAX_BODY_BYTES},
 };
-const trn_route_table_t trn_api_prom_write_routes = {routes, sizeof routes / sizeof routes[0]};

@@ -153,7 +153,7 @@ static int start(trn_daemon_t *dm, trn_diag_t *d)
                           .registry = dm->registry};
     dm->http = trn_http_server_new(&ho);
     for (size_t i = 0; i < trn_api_n_tables; i++)
-        trn_http_add_routes(dm->http, trn_api_tables[i]->routes, trn_api_tables[i]->n, &dm->api);
+        trn_http_add_routes(dm->http, trn_api_tables[i].routes, trn_api_tables[i].n, &dm->api);
     rc = trn_http_server_start(dm->http, d);
     if (rc < 0) return rc;
     rc = apply_subsystems(dm, c, d);

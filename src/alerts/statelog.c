@@ -15,6 +15,7 @@
 #include "alerts/am_int.h"
 
 #include "core/alloc.h"
+#include "core/crc32c.h"
 #include "core/err.h"
 #include "core/log.h"
 
@@ -38,25 +39,9 @@ struct trn__am_statelog {
     size_t appended; /* records appended since open/rewrite */
 };
 
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-        crc_table[i] = c;
-    }
-}
-
 uint32_t trn__am_crc32c(uint32_t crc, const void *p, size_t n)
 {
-    pthread_once(&crc_once, crc_init);
-    const unsigned char *b = p;
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) crc = crc_table[(crc ^ b[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    return trn_crc32c(crc, p, n);
 }
 
 static void put_u32(unsigned char *p, uint32_t v)

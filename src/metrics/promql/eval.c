@@ -1038,9 +1038,9 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
     ev->n_steps = (size_t)((end - start) / step) + 1;
     if (is_range && (int64_t)ev->n_steps > max_points)
         return trn_diag_set(d, TRN_EINVAL, -1,
-                            "exceeded maximum resolution of %lld points per timeseries. Try decreasing "
-                            "the query resolution (?step=XX)",
-                            (long long)max_points);
+                            "exceeded maximum resolution of %lld,%03lld points per timeseries. Try "
+                            "decreasing the query resolution (?step=XX)",
+                            (long long)(max_points / 1000), (long long)(max_points % 1000));
     trn_arena_t *volatile scratch = trn_arena_new(0);
     ev->scratch = scratch;
     if (setjmp(jb)) {
@@ -1088,7 +1088,7 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
             r.mat[0] = (trn_promql_series_t){{NULL, 0}, pts, ev->n_steps};
             r.n_mat = 1;
         } else {
-            qsort(v.vec.s, v.vec.n, sizeof *v.vec.s, cmp_series_labels);
+            if (v.vec.n > 1) qsort(v.vec.s, v.vec.n, sizeof *v.vec.s, cmp_series_labels);
             r.mat = trn__pq_alloc(ev, (v.vec.n ? v.vec.n : 1) * sizeof *r.mat);
             for (size_t si = 0; si < v.vec.n; si++) {
                 pq_series_t *s = &v.vec.s[si];

@@ -2,6 +2,7 @@
 /* The list of every API surface's route table, in registration order. The
  * daemon registers each with the shared trn_api_ctx_t. Adding a surface is
  * one include and one row here. */
+#include "api/alertmanager.h"
 #include "api/api.h"
 #include "api/health.h"
 #include "api/prom_query.h"
@@ -17,5 +18,6 @@ const trn_route_table_t trn_api_tables[] = {
     {trn_api_prom_write_routes, TRN_API_PROM_WRITE_N_ROUTES},
     {trn_api_prom_targets_routes, TRN_API_PROM_TARGETS_N_ROUTES},
     {trn_api_prom_query_routes, TRN_API_PROM_QUERY_N_ROUTES},
+    {trn_api_alertmanager_routes, TRN_API_ALERTMANAGER_N_ROUTES},
 };
 const size_t trn_api_n_tables = sizeof trn_api_tables / sizeof trn_api_tables[0];

@@ -147,6 +147,29 @@ static char *read_all(const char *path, trn_diag_t *d)
     return trn_buf_steal(&b, NULL);
 }
 
+/* A path from the config, relative to the config file's folder. */
+static char *resolve(const char *config_path, const char *p)
+{
+    const char *slash = strrchr(config_path, '/');
+    if (p[0] == '/' || !slash) return trn_xstrdup(p);
+    size_t n = (size_t)(slash - config_path) + 1 + strlen(p) + 1;
+    char *out = trn_xmalloc(n);
+    snprintf(out, n, "%.*s/%s", (int)(slash - config_path), config_path, p);
+    return out;
+}
+
+int trn_config_set_alertmanager(trn_config_t *c, const char *path, trn_diag_t *d)
+{
+    trn_am_config_t *am = NULL;
+    int rc = trn_alertmanager_config_load(path, &am, d);
+    if (rc < 0) return rc;
+    trn_am_config_free(c->am);
+    c->am = am;
+    free(c->alertmanager_config);
+    c->alertmanager_config = trn_xstrdup(path);
+    return 0;
+}
+
 int trn_config_parse(const char *name, const char *text, size_t len, trn_config_t **out,
                      trn_diag_t *d)
 {
@@ -168,7 +191,10 @@ int trn_config_parse(const char *name, const char *text, size_t len, trn_config_
     if ((v = trn_yaml_get(root, "alertmanager_config"))) {
         const char *s;
         if ((rc = trn_yaml_str(v, &s, d)) < 0) goto fail;
-        c->alertmanager_config = trn_xstrdup(s);
+        char *path = resolve(name, s);
+        rc = trn_config_set_alertmanager(c, path, d);
+        free(path);
+        if (rc < 0) goto fail;
     }
     if ((rc = trn_scrape_config_parse(root, &c->scrape, d)) < 0) goto fail;
 done:
@@ -204,6 +230,7 @@ void trn_config_free(trn_config_t *c)
 {
     if (!c) return;
     trn_scrape_config_free(c->scrape);
+    trn_am_config_free(c->am);
     trn_yaml_free(c->doc);
     free(c->path);
     free(c->text);

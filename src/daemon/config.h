@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/yaml.h"
 #include "metrics/store.h"
+#include "alerts/config.h"
 #include "scrape/scrape.h"
 
 #include <stdint.h>
@@ -33,7 +34,8 @@ typedef struct trn_config {
     /* global + scrape_configs, parsed by scrape/ */
     trn_scrape_config_t *scrape;
     /* alerting */
-    char *alertmanager_config; /* path, or NULL */
+    char *alertmanager_config; /* path, or NULL (resolved against the config's folder) */
+    trn_am_config_t *am;       /* loaded from it; handed to the alert manager */
 } trn_config_t;
 
 /* Loads path (NULL: defaults). Errors read "file:line:col: what is wrong". */
@@ -43,6 +45,8 @@ int trn_config_parse(const char *name, const char *text, size_t len, trn_config_
                      trn_diag_t *d);
 /* Root map node of the document, or NULL for defaults. */
 const trn_yaml_node_t *trn_config_root(const trn_config_t *c);
+/* Loads path as the alertmanager config (replacing any), e.g. for a flag. */
+int trn_config_set_alertmanager(trn_config_t *c, const char *path, trn_diag_t *d);
 /* Sets the data dir (flag override) and the derived directories. */
 void trn_config_set_data_dir(trn_config_t *c, const char *dir);
 void trn_config_free(trn_config_t *c);

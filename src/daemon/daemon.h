@@ -5,6 +5,7 @@
 #ifndef TRN_DAEMON_DAEMON_H
 #define TRN_DAEMON_DAEMON_H
 
+#include "alerts/alertmanager.h"
 #include "api/api.h"
 #include "core/registry.h"
 #include "daemon/config.h"
@@ -22,6 +23,8 @@ typedef struct trn_daemon {
     trn_store_t *store;
     trn_http_server_t *http;
     trn_scrape_manager_t *scrape;
+    trn_alertmanager_t *alerts;
+    const char *am_override;   /* --alertmanager-config */
     trn_api_ctx_t api;
     pthread_mutex_t reload_mu;
     trn_counter_t *reloads_ok, *reloads_failed;

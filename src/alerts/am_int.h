@@ -107,6 +107,9 @@ int trn__am_statelog_append(trn__am_statelog_t *l, const char *payload, size_t l
  * trn__am_statelog_frame). */
 int trn__am_statelog_rewrite(trn__am_statelog_t *l, const trn_buf_t *recs);
 void trn__am_statelog_frame(trn_buf_t *out, const char *payload, size_t len);
+/* fdatasync of what was appended without sync (thread-safe against the
+ * owner's appends and rewrites; call without the manager's lock). */
+int trn__am_statelog_sync(trn__am_statelog_t *l);
 size_t trn__am_statelog_appended(const trn__am_statelog_t *l);
 void trn__am_statelog_close(trn__am_statelog_t *l);
 uint32_t trn__am_crc32c(uint32_t crc, const void *p, size_t n);
@@ -180,6 +183,8 @@ const trn__am_nfe_t *trn__am_nflog_get(trn_alertmanager_t *am, const char *key);
 void trn__am_nflog_log(trn_alertmanager_t *am, const char *key, int64_t now, int64_t retention_ms,
                        const uint64_t *firing, size_t n_firing, const uint64_t *resolved,
                        size_t n_resolved);
+/* Makes logged entries durable; call after trn__am_nflog_log, without mu. */
+void trn__am_nflog_sync(trn_alertmanager_t *am);
 void trn__am_nflog_free(trn_alertmanager_t *am);
 
 /* notify.c: one notification to one integration. */
@@ -203,6 +208,28 @@ int trn__am_notify(const trn_am_integration_t *in, const trn__am_notification_t 
 typedef int trn__am_send_fn(const trn_am_integration_t *in, const trn__am_notification_t *n,
                             char *err, size_t err_len);
 trn__am_send_fn trn__am_send_webhook;
+trn__am_send_fn trn__am_send_slack;
+trn__am_send_fn trn__am_send_pagerduty;
+trn__am_send_fn trn__am_send_email;
+
+/* Template rendering context for one send: data built once, options
+ * rendered into the arena; the first template error is kept in d. */
+typedef struct trn__am_tctx {
+    trn_arena_t *a;
+    struct trn_tval *data;
+    const trn_am_config_t *c;
+    const trn_am_integration_t *in;
+    trn_diag_t d;
+} trn__am_tctx_t;
+int trn__am_tctx_init(trn__am_tctx_t *t, const trn_am_integration_t *in,
+                      const trn__am_notification_t *n);
+void trn__am_tctx_fini(trn__am_tctx_t *t);
+/* Rendered option (arena string; "" when unset or after an error). */
+const char *trn__am_tx(trn__am_tctx_t *t, const char *key);
+const char *trn__am_tx_detail(trn__am_tctx_t *t, size_t i);
+const char *trn__am_tx_field(trn__am_tctx_t *t, size_t i, int which);
+/* Hex SHA-256 of s (65 bytes with NUL), as Alertmanager's Key.Hash. */
+void trn__am_sha256_hex(const char *s, size_t n, char out[65]);
 
 /* notify.c helpers for the integrations. */
 /* POSTs body to url with the integration's http_config; maps the outcome
@@ -219,5 +246,28 @@ const char *trn__am_group_status(const trn__am_notification_t *n);
 void trn__am_common(const trn__am_notification_t *n, bool ann, trn_labels_t *out);
 /* Writes a label set as a JSON object (keys sorted, as Go maps marshal). */
 void trn__am_json_labels(trn_json_t *j, const trn_labels_t *ls);
+
+/* templates.c: notification templates. */
+struct trn_tval;
+/* Parses Alertmanager-style default templates, the config's `templates`
+ * files (globs relative to the config file) and every templated option of
+ * every integration into c->tmpl. Errors name the receiver and option. */
+int trn__am_templates_load(trn_am_config_t *c, trn_diag_t *d);
+void trn__am_templates_free(trn_am_config_t *c);
+/* Builds Alertmanager's template data (.Receiver, .Status, .Alerts, ...)
+ * for a notification, in a. */
+int trn__am_tmpl_data(const trn__am_notification_t *n, trn_arena_t *a, struct trn_tval *out);
+/* Renders option key of integration in (its template parsed at load) with
+ * data; "" for an unset option. Appends to out. */
+int trn__am_render(const trn_am_config_t *c, const trn_am_integration_t *in, const char *key,
+                   const struct trn_tval *data, trn_arena_t *a, trn_buf_t *out, trn_diag_t *d);
+/* Renders the i-th details (pagerduty) / headers (email) value. */
+int trn__am_render_detail(const trn_am_config_t *c, const trn_am_integration_t *in, size_t i,
+                          const struct trn_tval *data, trn_arena_t *a, trn_buf_t *out,
+                          trn_diag_t *d);
+/* Renders the i-th slack field's title (which 0) or value (which 1). */
+int trn__am_render_field(const trn_am_config_t *c, const trn_am_integration_t *in, size_t i,
+                         int which, const struct trn_tval *data, trn_arena_t *a, trn_buf_t *out,
+                         trn_diag_t *d);
 
 #endif

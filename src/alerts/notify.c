@@ -11,6 +11,7 @@
 #include "alerts/am_int.h"
 
 #include "core/err.h"
+#include "core/template.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -25,13 +26,23 @@ static const struct {
     trn__am_send_fn *send;
 } integrations[] = {
     {TRN_AM_WEBHOOK, trn__am_send_webhook},
+    {TRN_AM_SLACK, trn__am_send_slack},
+    {TRN_AM_PAGERDUTY, trn__am_send_pagerduty},
+    {TRN_AM_EMAIL, trn__am_send_email},
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static pthread_key_t curl_key; /* per-thread handle, cleaned up at thread exit */
+
+static void curl_handle_free(void *h)
+{
+    curl_easy_cleanup(h);
+}
 
 static void curl_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_key_create(&curl_key, curl_handle_free);
 }
 
 static size_t discard(char *p, size_t sz, size_t n, void *ctx)
@@ -45,7 +56,10 @@ int trn__am_http_post(const trn_am_http_config_t *h, const char *url, const char
                       const char *body, size_t len, char *err, size_t err_len)
 {
     pthread_once(&curl_once, curl_init);
-    CURL *c = curl_easy_init();
+    /* one handle per notifier thread keeps connections to receivers alive */
+    CURL *c = pthread_getspecific(curl_key);
+    if (c) curl_easy_reset(c);
+    else if ((c = curl_easy_init())) pthread_setspecific(curl_key, c);
     if (!c) {
         snprintf(err, err_len, "cannot create an HTTP client");
         return TRN_EIO;
@@ -85,7 +99,6 @@ int trn__am_http_post(const trn_am_http_config_t *h, const char *url, const char
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
     if (cc != CURLE_OK) {
         snprintf(err, err_len, "%s", curl_easy_strerror(cc));
         return TRN_EIO;
@@ -170,4 +183,48 @@ void trn__am_json_labels(trn_json_t *j, const trn_labels_t *ls)
         trn_json_strn(j, ls->v[i].value.p, ls->v[i].value.len);
     }
     trn_json_obj_end(j);
+}
+
+int trn__am_tctx_init(trn__am_tctx_t *t, const trn_am_integration_t *in,
+                      const trn__am_notification_t *n)
+{
+    *t = (trn__am_tctx_t){.a = trn_arena_new(16u << 20), .c = n->cfg->c, .in = in};
+    trn_diag_init(&t->d);
+    t->data = trn_arena_calloc(t->a, 1, sizeof *t->data);
+    if (!t->data || trn__am_tmpl_data(n, t->a, t->data) < 0)
+        return trn_diag_set(&t->d, TRN_ELIMIT, -1, "template data too large");
+    return 0;
+}
+
+void trn__am_tctx_fini(trn__am_tctx_t *t)
+{
+    trn_arena_free(t->a);
+}
+
+static const char *finish(trn__am_tctx_t *t, trn_buf_t *b, int rc)
+{
+    const char *s = rc < 0 ? "" : trn_arena_strndup(t->a, b->data ? b->data : "", b->len);
+    trn_buf_fini(b);
+    return s ? s : "";
+}
+
+const char *trn__am_tx(trn__am_tctx_t *t, const char *key)
+{
+    trn_buf_t b;
+    trn_buf_init(&b);
+    return finish(t, &b, trn__am_render(t->c, t->in, key, t->data, t->a, &b, &t->d));
+}
+
+const char *trn__am_tx_detail(trn__am_tctx_t *t, size_t i)
+{
+    trn_buf_t b;
+    trn_buf_init(&b);
+    return finish(t, &b, trn__am_render_detail(t->c, t->in, i, t->data, t->a, &b, &t->d));
+}
+
+const char *trn__am_tx_field(trn__am_tctx_t *t, size_t i, int which)
+{
+    trn_buf_t b;
+    trn_buf_init(&b);
+    return finish(t, &b, trn__am_render_field(t->c, t->in, i, which, t->data, t->a, &b, &t->d));
 }

@@ -3,9 +3,13 @@
  * daemon registers each with the shared trn_api_ctx_t. Adding a surface is
  * one include and one row here. */
 #include "api/api.h"
+#include "api/prom_query.h"
+#include "api/prom_targets.h"
 #include "api/prom_write.h"
 
 const trn_route_table_t trn_api_tables[] = {
     {trn_api_prom_write_routes, TRN_API_PROM_WRITE_N_ROUTES},
+    {trn_api_prom_targets_routes, TRN_API_PROM_TARGETS_N_ROUTES},
+    {trn_api_prom_query_routes, TRN_API_PROM_QUERY_N_ROUTES},
 };
 const size_t trn_api_n_tables = sizeof trn_api_tables / sizeof trn_api_tables[0];

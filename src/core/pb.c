@@ -90,7 +90,7 @@ static uint64_t load_le(const uint8_t *p, unsigned n)
     return x;
 }
 
-int trn_pb_next(trn_pb_t *r, trn_pb_field_t *f, trn_diag_t *d)
+int trn_pb_next_slow(trn_pb_t *r, trn_pb_field_t *f, trn_diag_t *d)
 {
     if (r->p >= r->end) return 0;
     size_t off = (size_t)(r->p - r->base);

@@ -179,6 +179,20 @@ static int unescape(trn_expo_parser_t *p, const char *in, size_t n, bool quote_e
     return 0;
 }
 
+/* True if p[0..n) is all ASCII (checked a word at a time). */
+static bool is_ascii(const char *s, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++) acc |= (unsigned char)s[i];
+    return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
 /* Reads a double-quoted string at the cursor (which is on the quote). */
 static int read_quoted(trn_expo_parser_t *p, cursor_t *c, trn_str_t *out)
 {
@@ -195,7 +209,8 @@ static int read_quoted(trn_expo_parser_t *p, cursor_t *c, trn_str_t *out)
     if (c->p >= c->end) return fail(p, open, TRN_EINVAL, "unterminated quoted string");
     size_t n = (size_t)(c->p - s);
     c->p++; /* closing quote */
-    if (!trn_utf8_valid(s, n)) return fail(p, s, TRN_EINVAL, "invalid UTF-8 in label value");
+    if (!is_ascii(s, n) && !trn_utf8_valid(s, n))
+        return fail(p, s, TRN_EINVAL, "invalid UTF-8 in label value");
     if (!esc) {
         out->p = s;
         out->len = n;
@@ -335,7 +350,17 @@ static int parse_ts(trn_expo_parser_t *p, trn_str_t t, int64_t *ms)
 /* Sorts labels by name and rejects duplicates; drops empty values. */
 static int finish_labels(trn_expo_parser_t *p, trn_labels_t *ls)
 {
-    trn_labels_sort(ls);
+    /* Exposition labels usually come sorted already; check before sorting,
+     * letting distinct first bytes decide without a memcmp call. */
+    for (size_t i = 1; i < ls->n; i++) {
+        const trn_str_t *x = &ls->v[i - 1].name, *y = &ls->v[i].name;
+        bool in_order = x->p[0] != y->p[0] ? (unsigned char)x->p[0] < (unsigned char)y->p[0]
+                                           : trn_str_cmp(*x, *y) <= 0;
+        if (!in_order) {
+            trn_labels_sort(ls);
+            break;
+        }
+    }
     for (size_t i = 1; i < ls->n; i++)
         if (trn_str_eq(ls->v[i - 1].name, ls->v[i].name))
             return fail(p, ls->v[i].name.p, TRN_EINVAL, "duplicate label name \"%.*s\"",

@@ -13,14 +13,36 @@
  * A querier's series refs index a per-querier table of entries, each naming
  * the head series (and later the block series) that make up one label set.
  *
+ * Durability: while the write lock is held, the batch is also encoded into
+ * WAL records (new series first, then one SAMPLES record) and queued with
+ * trn_wal_log, so the WAL order is the order the head applied things in.
+ * The lock is dropped before trn_wal_commit waits for write/fsync, which lets
+ * concurrent appenders share one fsync (group commit in core/wal.c). Only
+ * when the commit succeeds does trn_store_append return 0.
+ *
+ * Recovery: the newest checkpoint (if any) restores the series that lived at
+ * the last truncation and says which samples are already in blocks; then
+ * every segment is replayed in order, samples re-applied without the age
+ * checks (they were accepted once). Corrupt records are logged, counted and
+ * skipped; torn tails are cut by core/wal.c.
+ *
  * With o->dir NULL the store lives in memory only (tests, the PromQL test
  * runner): no WAL, no blocks. */
 #include "metrics/store.h"
 #include "core/alloc.h"
 #include "core/err.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/postings.h"
+#include "core/wal.h"
 #include "metrics/head.h"
+#include "metrics/walrec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,6 +50,7 @@
 #include <string.h>
 
 #define DAY_MS (24 * 3600 * INT64_C(1000))
+#define REC_FLUSH_BYTES (4u << 20) /* split WAL records of huge batches here */
 
 typedef struct meta_ent {
     char *metric, *type, *help, *unit;
@@ -39,6 +62,13 @@ struct trn_store {
     pthread_rwlock_t lock; /* guards head */
     trn_head_t *head;
     atomic_int n_queriers;
+
+    char *wal_dir;
+    trn_wal_t *wal;
+    trn_buf_t rec_series, rec_samples; /* scratch, under the write lock */
+    int64_t min_valid_t;               /* from the checkpoint: older samples are in blocks */
+    uint32_t ckpt_first_segment;
+    atomic_uint_least64_t wal_corrupt_records;
 
     pthread_mutex_t meta_lock;
     meta_ent_t *meta; /* sorted by metric */
@@ -72,9 +102,149 @@ void trn_store_opts_default(trn_store_opts_t *o)
     };
 }
 
+/* ---- WAL replay ---- */
+
+typedef struct replay_ctx {
+    trn_store_t *s;
+    uint32_t segment; /* segment being replayed; 0 for the checkpoint */
+    const char *path;
+    uint64_t unknown_series, skipped_old;
+} replay_ctx_t;
+
+static void on_corrupt(void *ctx, const char *path, uint64_t offset, const char *why)
+{
+    replay_ctx_t *r = ctx;
+    atomic_fetch_add(&r->s->wal_corrupt_records, 1);
+    char off[32];
+    snprintf(off, sizeof off, "%" PRIu64, offset);
+    trn_log(TRN_LOG_WARN, "tsdb", "corrupt WAL record skipped", "file", path, "offset", off,
+            "reason", why, NULL);
+}
+
+static int replay_series(void *ctx, uint32_t id, const trn_labels_t *ls)
+{
+    replay_ctx_t *r = ctx;
+    bool created;
+    if (!trn_head_get_or_create(r->s->head, ls, trn_labels_hash(ls), id, &created))
+        r->unknown_series++; /* id reused for other labels: keep the first */
+    return 0;
+}
+
+static int replay_sample(void *ctx, uint32_t id, int64_t t, double v)
+{
+    replay_ctx_t *r = ctx;
+    trn_hseries_t *hs = trn_head_by_id(r->s->head, id);
+    if (!hs) {
+        r->unknown_series++;
+        return 0;
+    }
+    if (r->segment < r->s->ckpt_first_segment && t < r->s->min_valid_t) {
+        r->skipped_old++;
+        return 0;
+    }
+    trn_head_append(r->s->head, hs, t, v, true);
+    return 0;
+}
+
+static int replay_record(void *ctx, uint8_t type, const uint8_t *p, size_t len)
+{
+    replay_ctx_t *r = ctx;
+    trn_diag_t d;
+    trn_diag_init(&d);
+    int rc = 0;
+    switch (type) {
+    case TRN_WALREC_SERIES:
+        rc = trn_walrec_decode_series(p, len, replay_series, r, &d);
+        break;
+    case TRN_WALREC_SAMPLES:
+        rc = trn_walrec_decode_samples(p, len, replay_sample, r, &d);
+        break;
+    case TRN_WALREC_CHECKPOINT: {
+        int64_t t;
+        uint32_t seg, next_id;
+        rc = trn_walrec_decode_checkpoint(p, len, &t, &seg, &next_id, &d);
+        if (rc == 0 && r->segment == 0) {
+            r->s->min_valid_t = t;
+            r->s->ckpt_first_segment = seg;
+            trn_head_reserve_ids(r->s->head, next_id);
+        }
+        break;
+    }
+    default:
+        trn_diag_set(&d, TRN_ECORRUPT, 0, "unknown record type %u", type);
+        rc = TRN_ECORRUPT;
+    }
+    if (rc < 0) on_corrupt(r, r->path, 0, d.msg);
+    return 0;
+}
+
+/* Newest checkpoint file name in wal_dir, or 0. */
+static uint32_t find_checkpoint(const char *wal_dir)
+{
+    DIR *dh = opendir(wal_dir);
+    if (!dh) return 0;
+    uint32_t best = 0;
+    struct dirent *e;
+    while ((e = readdir(dh))) {
+        unsigned n;
+        char tail;
+        if (sscanf(e->d_name, "checkpoint.%8u%c", &n, &tail) == 1 && n > best) best = n;
+    }
+    closedir(dh);
+    return best;
+}
+
+static int replay_wal(trn_store_t *s, trn_diag_t *d)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    replay_ctx_t r = {.s = s};
+    trn_wal_replay_stats_t st = {0};
+    char path[4096];
+    int rc = 0;
+    uint32_t ck = find_checkpoint(s->wal_dir);
+    if (ck) {
+        snprintf(path, sizeof path, "%s/checkpoint.%08u", s->wal_dir, ck);
+        r.segment = 0;
+        r.path = path;
+        rc = trn_wal_replay_file(path, replay_record, on_corrupt, &r, &st, d);
+    }
+    uint32_t *segs = NULL;
+    size_t n = 0;
+    if (rc == 0) rc = trn_wal_list(s->wal_dir, &segs, &n, d);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        snprintf(path, sizeof path, "%s/%08u", s->wal_dir, segs[i]);
+        r.segment = segs[i];
+        r.path = path;
+        rc = trn_wal_replay_file(path, replay_record, on_corrupt, &r, &st, d);
+    }
+    free(segs);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    trn_head_stats_t hs;
+    trn_head_stats(s->head, &hs);
+    trn_logf(TRN_LOG_INFO, "tsdb",
+             "WAL replayed: %" PRIu64 " files, %" PRIu64 " records, %" PRIu64 " corrupt, %" PRIu64
+             " torn tails cut, %" PRIu64 " series, %" PRIu64 " samples in %.3fs",
+             st.files, st.records, st.corrupt_records, st.torn_tails, hs.series, hs.samples,
+             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return rc;
+}
+
+static trn_wal_sync_t wal_mode(trn_fsync_mode_t m)
+{
+    switch (m) {
+    case TRN_FSYNC_INTERVAL:
+        return TRN_WAL_SYNC_INTERVAL;
+    case TRN_FSYNC_NEVER:
+        return TRN_WAL_SYNC_NEVER;
+    default:
+        return TRN_WAL_SYNC_ALWAYS;
+    }
+}
+
 int trn_store_open(const trn_store_opts_t *o, trn_store_t **out, trn_diag_t *d)
 {
-    (void)d;
+    int rc = 0;
     trn_store_t *s = trn_xcalloc(1, sizeof *s);
     s->opts = *o;
     s->dir = o->dir ? trn_xstrdup(o->dir) : NULL;
@@ -86,13 +256,37 @@ int trn_store_open(const trn_store_opts_t *o, trn_store_t **out, trn_diag_t *d)
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->meta_lock, NULL);
     s->head = trn_head_new(s->opts.ooo_window_ms, new_window);
+    s->min_valid_t = INT64_MIN;
+    if (s->dir) {
+        if (trn_fs_mkdir_p(s->dir) < 0) {
+            rc = trn_diag_set(d, TRN_EIO, -1, "create %s: %s", s->dir, strerror(errno));
+            goto fail;
+        }
+        size_t n = strlen(s->dir) + 5;
+        s->wal_dir = trn_xmalloc(n);
+        snprintf(s->wal_dir, n, "%s/wal", s->dir);
+        rc = replay_wal(s, d);
+        if (rc < 0) goto fail;
+        trn_wal_opts_t wo = {.dir = s->wal_dir,
+                             .sync = wal_mode(s->opts.fsync_mode),
+                             .sync_interval_ms = s->opts.fsync_interval_ms};
+        rc = trn_wal_open(&wo, &s->wal, d);
+        if (rc < 0) goto fail;
+    }
     *out = s;
     return 0;
+fail:
+    trn_store_close(s);
+    return rc;
 }
 
 void trn_store_close(trn_store_t *s)
 {
     if (!s) return;
+    trn_wal_close(s->wal);
+    free(s->wal_dir);
+    trn_buf_fini(&s->rec_series);
+    trn_buf_fini(&s->rec_samples);
     trn_head_free(s->head);
     for (size_t i = 0; i < s->n_meta; i++) {
         free(s->meta[i].metric);
@@ -109,12 +303,36 @@ void trn_store_close(trn_store_t *s)
 
 /* ---- appending ---- */
 
+/* Queues the pending records (series first) and restarts the samples one. */
+static uint64_t flush_records(trn_store_t *s, int64_t base_t, bool *has_samples)
+{
+    uint64_t pos = 0;
+    if (s->rec_series.len)
+        pos = trn_wal_log(s->wal, TRN_WALREC_SERIES, s->rec_series.data, s->rec_series.len);
+    if (*has_samples)
+        pos = trn_wal_log(s->wal, TRN_WALREC_SAMPLES, s->rec_samples.data, s->rec_samples.len);
+    s->rec_series.len = 0;
+    s->rec_samples.len = 0;
+    trn_walrec_samples_begin(&s->rec_samples, base_t);
+    *has_samples = false;
+    return pos;
+}
+
 int trn_store_append(trn_store_t *s, const trn_append_series_t *series, size_t n,
                      trn_append_result_t *res, trn_diag_t *d)
 {
-    (void)d;
     trn_append_result_t r = {0};
+    uint64_t pos = 0;
+    bool has_samples = false;
+    int64_t base_t = 0;
+    for (size_t i = 0; i < n && !base_t; i++)
+        if (series[i].n_samples) base_t = series[i].samples[0].t_ms;
     pthread_rwlock_wrlock(&s->lock);
+    if (s->wal) {
+        s->rec_series.len = 0;
+        s->rec_samples.len = 0;
+        trn_walrec_samples_begin(&s->rec_samples, base_t);
+    }
     for (size_t i = 0; i < n; i++) {
         const trn_append_series_t *as = &series[i];
         if (!as->n_samples) continue;
@@ -122,19 +340,37 @@ int trn_store_append(trn_store_t *s, const trn_append_series_t *series, size_t n
         trn_hseries_t *hs =
             trn_head_get_or_create(s->head, &as->labels, trn_labels_hash(&as->labels), 0, &created);
         TRN_ASSERT(hs);
-        if (created) r.series_created++;
-        for (size_t k = 0; k < as->n_samples; k++) {
-            trn_head_append_t ar =
-                trn_head_append(s->head, hs, as->samples[k].t_ms, as->samples[k].v);
-            if (ar == TRN_HEAD_TOO_OLD)
-                r.too_old++;
-            else
-                r.accepted++;
+        uint32_t id = trn_hseries_id(hs);
+        if (created) {
+            r.series_created++;
+            if (s->wal) trn_walrec_put_series(&s->rec_series, id, &as->labels);
         }
+        for (size_t k = 0; k < as->n_samples; k++) {
+            const trn_sample_t *sm = &as->samples[k];
+            if (trn_head_append(s->head, hs, sm->t_ms, sm->v, false) == TRN_HEAD_TOO_OLD) {
+                r.too_old++;
+                continue;
+            }
+            r.accepted++;
+            if (s->wal) {
+                trn_walrec_put_sample(&s->rec_samples, base_t, id, sm->t_ms, sm->v);
+                has_samples = true;
+            }
+        }
+        if (s->wal && (s->rec_samples.len > REC_FLUSH_BYTES || s->rec_series.len > REC_FLUSH_BYTES))
+            pos = flush_records(s, base_t, &has_samples);
+    }
+    if (s->wal) {
+        uint64_t p = flush_records(s, base_t, &has_samples);
+        if (p) pos = p;
     }
     pthread_rwlock_unlock(&s->lock);
     atomic_fetch_add(&s->samples_appended, r.accepted);
     atomic_fetch_add(&s->samples_too_old, r.too_old);
+    if (pos) {
+        int rc = trn_wal_commit(s->wal, pos, d);
+        if (rc < 0) return rc;
+    }
     if (res) *res = r;
     return 0;
 }
@@ -396,12 +632,17 @@ void trn_store_stats(trn_store_t *s, trn_store_stats_t *out)
     pthread_rwlock_rdlock(&s->lock);
     trn_head_stats(s->head, &hs);
     pthread_rwlock_unlock(&s->lock);
+    trn_wal_stats_t ws = {0};
+    if (s->wal) trn_wal_stats(s->wal, &ws);
     *out = (trn_store_stats_t){
+        .wal_bytes_written = ws.bytes_written,
+        .wal_fsyncs = ws.fsyncs,
         .head_series = hs.series,
         .head_samples = hs.samples,
         .head_chunks = hs.chunks,
         .head_min_t_ms = hs.min_t,
         .head_max_t_ms = hs.max_t,
+        .wal_corrupt_records = atomic_load(&s->wal_corrupt_records),
         .samples_appended = atomic_load(&s->samples_appended),
         .samples_too_old = atomic_load(&s->samples_too_old),
     };

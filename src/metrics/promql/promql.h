@@ -80,6 +80,10 @@ typedef struct trn_promql_opts {
 int trn_promql_parse(const char *q, size_t len, trn_arena_t *a, trn_promql_expr_t **out,
                      trn_diag_t *d);
 
+/* Releases what a parsed expression holds outside its arena (compiled
+ * regexes). Call before freeing the arena; NULL allowed. */
+void trn_promql_expr_release(trn_promql_expr_t *e);
+
 /* Static type of a parsed expression. */
 trn_promql_type_t trn_promql_expr_type(const trn_promql_expr_t *e);
 

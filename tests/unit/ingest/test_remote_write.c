@@ -275,6 +275,50 @@ static void test_remote_write_too_many_labels(void **state)
     trn_buf_fini(&req);
 }
 
+static void test_remote_write_field_order_and_long_forms(void **state)
+{
+    (void)state;
+    /* Fields in unusual order, a label with name after value, lengths and
+     * tags in multi-byte form: all must decode like the common shapes. */
+    trn_buf_t req, ts, m;
+    trn_buf_init(&req);
+    trn_buf_init(&ts);
+    trn_buf_init(&m);
+    pbenc_str(&m, 2, "up");
+    pbenc_str(&m, 1, "__name__");
+    pbenc_msg(&ts, 1, &m);
+    char longval[300];
+    memset(longval, 'v', sizeof longval - 1);
+    longval[sizeof longval - 1] = 0;
+    pbenc_str(&m, 1, "long");
+    pbenc_str(&m, 2, longval);
+    pbenc_msg(&ts, 1, &m);
+    pbenc_uint(&m, 2, 1234567890123);
+    pbenc_double(&m, 1, 4.25);
+    pbenc_msg(&ts, 2, &m);
+    pbenc_double(&m, 1, 1.5);
+    pbenc_uint(&m, 2, 77);
+    pbenc_uint(&m, 200, 1); /* unknown field with a two-byte tag */
+    pbenc_msg(&ts, 2, &m);
+    pbenc_msg(&req, 1, &ts);
+    trn_arena_t *a = trn_arena_new(0);
+    trn_rw_result_t res;
+    trn_diag_t d;
+    trn_diag_init(&d);
+    assert_int_equal(trn_rw_decode(req.data, req.len, NULL, a, &res, &d), 0);
+    assert_int_equal(res.n_series, 1);
+    const trn_append_series_t *s = &res.series[0];
+    assert_true(trn_str_eqc(s->labels.v[0].value, "up"));
+    assert_int_equal(s->labels.v[1].value.len, 299);
+    assert_int_equal(s->n_samples, 2);
+    assert_true(s->samples[0].v == 4.25 && s->samples[0].t_ms == 1234567890123);
+    assert_true(s->samples[1].v == 1.5 && s->samples[1].t_ms == 77);
+    trn_arena_free(a);
+    trn_buf_fini(&req);
+    trn_buf_fini(&ts);
+    trn_buf_fini(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_remote_write_bad_snappy),
         cmocka_unit_test(test_remote_write_budget_is_a_limit),
         cmocka_unit_test(test_remote_write_too_many_labels),
+        cmocka_unit_test(test_remote_write_field_order_and_long_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,6 +124,11 @@ static void exporter_stop(exporter_t *e)
 
 /* ---- store helpers ---- */
 
+static void find_meta(void *ctx, const trn_metric_meta_t *m)
+{
+    if (trn_str_eqc(m->metric, "a")) snprintf(ctx, 64, "%.*s", (int)m->type.len, m->type.p);
+}
+
 static trn_store_t *mem_store(void)
 {
     trn_store_opts_t o;
@@ -246,6 +251,9 @@ static void test_scrape_manager_lifecycle(void **state)
     wait_for(s, "scrape_samples_post_metric_relabeling", NULL, NULL, WANT_VALUE, 2);
     assert_true(newest(s, "scrape_duration_seconds", NULL, NULL).found);
     assert_false(newest(s, "dropped_x", NULL, NULL).found);
+    char type[64] = "";
+    trn_store_each_metadata(s, find_meta, type);
+    assert_string_equal(type, "counter");
     pthread_mutex_lock(&e.mu);
     assert_non_null(strstr(e.last_request, "Authorization: Bearer s3cret"));
     assert_non_null(strstr(e.last_request, "Accept: application/openmetrics-text;version=1.0.0"));
@@ -260,6 +268,12 @@ static void test_scrape_manager_lifecycle(void **state)
     assert_int_equal(na, 1);
     assert_int_equal(nd, 0);
     assert_string_equal(act[0].pool, "test");
+    trn_scrape_pool_info_t *pools;
+    size_t np;
+    assert_int_equal(trn_scrape_manager_pools(m, a, &pools, &np), 0);
+    assert_int_equal(np, 1);
+    assert_string_equal(pools[0].name, "test");
+    assert_int_equal(pools[0].n_active, 1);
     assert_int_equal(act[0].health, TRN_TARGET_UP);
     assert_string_equal(act[0].last_error, "");
     assert_int_equal(act[0].interval_ms, 100);
@@ -367,11 +381,60 @@ static void test_scrape_manager_file_sd_and_dropped(void **state)
     trn_store_close(s);
 }
 
+static void test_scrape_manager_honor_and_limits(void **state)
+{
+    (void)state;
+    char body[256];
+    snprintf(body, sizeof body, "m{job=\"inner\"} 1\nts_metric 5 %lld\n",
+             (long long)(trn_now_ms() - 1000));
+    exporter_t e;
+    exporter_start(&e, body);
+    trn_store_t *s = mem_store();
+    trn_registry_t *reg = trn_registry_new();
+    trn_scrape_manager_t *m = trn_scrape_manager_new(s, reg);
+    trn_scrape_config_t *c = config("scrape_configs:\n"
+                                    "  - job_name: honor\n"
+                                    "    scrape_interval: 100ms\n"
+                                    "    honor_labels: true\n"
+                                    "    sample_limit: 3\n"
+                                    "    static_configs: [{targets: ['127.0.0.1:%d']}]\n",
+                                    e.port);
+    trn_diag_t d;
+    trn_diag_init(&d);
+    assert_int_equal(trn_scrape_manager_apply(m, c, &d), 0);
+    /* honor_labels: the scraped job wins, no exported_job. */
+    last_t r = wait_for(s, "m", NULL, NULL, WANT_VALUE, 1);
+    assert_non_null(strstr(r.labels, "job=\"inner\""));
+    assert_null(strstr(r.labels, "exported_job"));
+    wait_for(s, "ts_metric", NULL, NULL, WANT_VALUE, 5);
+    /* A series with its own timestamp gets no staleness marker. */
+    exporter_set(&e, 200, "m{job=\"inner\"} 2\n");
+    wait_for(s, "m", NULL, NULL, WANT_VALUE, 2);
+    r = newest(s, "ts_metric", NULL, NULL);
+    assert_true(r.found && r.v == 5);
+    /* Over sample_limit: the scrape fails as a whole. */
+    exporter_set(&e, 200, "a 1\nb 2\nc 3\nd 4\n");
+    wait_for(s, "up", "job", "honor", WANT_VALUE, 0);
+    assert_false(newest(s, "d", NULL, NULL).found);
+    trn_arena_t *a = trn_arena_new(0);
+    trn_target_info_t *act;
+    size_t na;
+    assert_int_equal(trn_scrape_manager_targets(m, a, &act, &na, NULL, NULL), 0);
+    assert_string_equal(act[0].last_error, "sample limit exceeded");
+    trn_arena_free(a);
+    trn_scrape_manager_free(m);
+    trn_scrape_config_free(c);
+    exporter_stop(&e);
+    trn_registry_free(reg);
+    trn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scrape_manager_lifecycle),
         cmocka_unit_test(test_scrape_manager_file_sd_and_dropped),
+        cmocka_unit_test(test_scrape_manager_honor_and_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,6 +72,7 @@ static int tmpl_query(void *ctx, trn_str_t expr, int64_t t_ms, trn_arena_t *a, t
     if (rc < 0) return rc;
     trn_promql_value_t v;
     rc = trn__rules_query(q->m, e, t_ms, a, &v, d);
+    trn_promql_expr_release(e);
     if (rc < 0) return rc;
     if (v.type == TRN_PROMQL_SCALAR) {
         trn_labels_t none = {NULL, 0};
@@ -90,11 +91,12 @@ static int tmpl_query(void *ctx, trn_str_t expr, int64_t t_ms, trn_arena_t *a, t
 }
 
 /* Expands one template; on error the text Prometheus substitutes. */
-static trn_str_t expand(struct trn_rule_manager *m, trn_rule_t *r, trn_tmpl_t *t, const trn_tval_t *data,
-                        int64_t ts, trn_arena_t *a)
+static trn_str_t expand(struct trn_rule_manager *m, trn_rule_t *r, trn_tmpl_t *t,
+                        const trn_tval_t *data, int64_t ts, trn_arena_t *a)
 {
     qctx_t q = {m};
-    trn_tmpl_env_t env = {.query = tmpl_query, .query_ctx = &q, .now_ms = ts, .external_url = m->external_url};
+    trn_tmpl_env_t env = {
+        .query = tmpl_query, .query_ctx = &q, .now_ms = ts, .external_url = m->external_url};
     trn_buf_t out;
     trn_buf_init(&out);
     trn_diag_t d;
@@ -102,10 +104,11 @@ static trn_str_t expand(struct trn_rule_manager *m, trn_rule_t *r, trn_tmpl_t *t
     int rc = trn_tmpl_exec(t, NULL, data, &env, a, &out, &d);
     char *s;
     if (rc < 0) {
-        s = trn_arena_printf(a, "<error expanding template: error executing template __alert_%s: %s>", r->name,
-                             d.msg);
-        trn_log(TRN_LOG_WARN, "rules", "expanding alert template failed", "alert", r->name, "err", d.msg,
-                (const char *)NULL);
+        s = trn_arena_printf(a,
+                             "<error expanding template: error executing template __alert_%s: %s>",
+                             r->name, d.msg);
+        trn_log(TRN_LOG_WARN, "rules", "expanding alert template failed", "alert", r->name, "err",
+                d.msg, (const char *)NULL);
     } else {
         s = trn_arena_strndup(a, out.data ? out.data : "", out.len);
     }
@@ -117,7 +120,8 @@ static int build_cand(struct trn_rule_manager *m, trn_rules_config_t *c, trn_rul
                       const trn_promql_sample_t *smp, trn_arena_t *a, cand_t *out)
 {
     trn_tval_t labels, ext, data;
-    if (trn_tval_from_labels(a, &smp->labels, &labels) < 0 || trn_tval_from_labels(a, &c->external_labels, &ext) < 0)
+    if (trn_tval_from_labels(a, &smp->labels, &labels) < 0 ||
+        trn_tval_from_labels(a, &c->external_labels, &ext) < 0)
         return TRN_ELIMIT;
     data = trn_tval_map(a, 4, TRN_TV_STRUCT);
     if (trn_tval_map_put(a, &data, TRN_STR("Labels"), labels) < 0 ||
@@ -134,9 +138,11 @@ static int build_cand(struct trn_rule_manager *m, trn_rules_config_t *c, trn_rul
         if (!trn_str_eqc(smp->labels.v[i].name, TRN_METRIC_NAME)) v[n++] = smp->labels.v[i];
     for (size_t i = 0; i < r->labels.n + 1; i++) {
         trn_str_t name = i < r->labels.n ? r->labels.v[i].name : TRN_STR("alertname");
-        trn_str_t val = i < r->labels.n ? expand(m, r, r->label_tmpl[i], &data, ts, a) : trn_str_c(r->name);
+        trn_str_t val =
+            i < r->labels.n ? expand(m, r, r->label_tmpl[i], &data, ts, a) : trn_str_c(r->name);
         size_t k = 0;
-        while (k < n && !trn_str_eq(v[k].name, name)) k++;
+        while (k < n && !trn_str_eq(v[k].name, name))
+            k++;
         if (val.len == 0) { /* an empty value deletes the label */
             if (k < n) v[k] = v[--n];
             continue;
@@ -151,7 +157,8 @@ static int build_cand(struct trn_rule_manager *m, trn_rules_config_t *c, trn_rul
     trn_label_t *an = trn_arena_alloc(a, (r->annotations.n + 1) * sizeof *an);
     if (!an) return TRN_ELIMIT;
     for (size_t i = 0; i < r->annotations.n; i++)
-        an[i] = (trn_label_t){r->annotations.v[i].name, expand(m, r, r->annot_tmpl[i], &data, ts, a)};
+        an[i] =
+            (trn_label_t){r->annotations.v[i].name, expand(m, r, r->annot_tmpl[i], &data, ts, a)};
     out->annotations = (trn_labels_t){an, r->annotations.n};
     return 0;
 }
@@ -165,10 +172,12 @@ static int emit_series(trn_arena_t *a, out_vec_t *out, const alert_t *al)
         if (!v) return TRN_ELIMIT;
         memcpy(v, al->labels.ls.v, n * sizeof *v);
         size_t m = n;
-        v[m++] = (trn_label_t){TRN_STR(TRN_METRIC_NAME), k == 0 ? TRN_STR("ALERTS") : TRN_STR("ALERTS_FOR_STATE")};
+        v[m++] = (trn_label_t){TRN_STR(TRN_METRIC_NAME),
+                               k == 0 ? TRN_STR("ALERTS") : TRN_STR("ALERTS_FOR_STATE")};
         if (k == 0)
-            v[m++] = (trn_label_t){TRN_STR("alertstate"),
-                                   al->state == TRN_ALERT_FIRING ? TRN_STR("firing") : TRN_STR("pending")};
+            v[m++] = (trn_label_t){TRN_STR("alertstate"), al->state == TRN_ALERT_FIRING
+                                                              ? TRN_STR("firing")
+                                                              : TRN_STR("pending")};
         trn_labels_t ls = {v, m};
         trn_labels_sort(&ls);
         /* a copy into the arena: the alert may be freed before the append */
@@ -180,18 +189,20 @@ static int emit_series(trn_arena_t *a, out_vec_t *out, const alert_t *al)
     return 0;
 }
 
-int trn__alerting_eval(struct trn_rule_manager *m, trn_rules_config_t *c, trn_rule_group_t *g, trn_rule_t *r,
-                       int64_t ts, const trn_promql_sample_t *vec, size_t n, trn_arena_t *a, out_vec_t *out,
-                       char *err, size_t errlen)
+int trn__alerting_eval(struct trn_rule_manager *m, trn_rules_config_t *c, trn_rule_group_t *g,
+                       trn_rule_t *r, int64_t ts, const trn_promql_sample_t *vec, size_t n,
+                       trn_arena_t *a, out_vec_t *out, char *err, size_t errlen)
 {
     cand_t *cs = n ? trn_arena_alloc(a, n * sizeof *cs) : NULL;
     if (n && !cs) return snprintf(err, errlen, "out of memory for alerts"), TRN_ELIMIT;
     for (size_t i = 0; i < n; i++)
-        if (build_cand(m, c, r, ts, &vec[i], a, &cs[i]) < 0) return snprintf(err, errlen, "out of memory for alerts"), TRN_ELIMIT;
+        if (build_cand(m, c, r, ts, &vec[i], a, &cs[i]) < 0)
+            return snprintf(err, errlen, "out of memory for alerts"), TRN_ELIMIT;
     if (n > 1) qsort(cs, n, sizeof *cs, cand_cmp);
     for (size_t i = 1; i < n; i++)
         if (cs[i].hash == cs[i - 1].hash && trn_labels_equal(&cs[i].labels, &cs[i - 1].labels)) {
-            snprintf(err, errlen, "vector contains metrics with the same labelset after applying alert labels");
+            snprintf(err, errlen,
+                     "vector contains metrics with the same labelset after applying alert labels");
             return TRN_EINVAL;
         }
     alert_t *old = r->alerts;
@@ -200,7 +211,10 @@ int trn__alerting_eval(struct trn_rule_manager *m, trn_rules_config_t *c, trn_ru
     size_t nn = 0, i = 0, j = 0;
     int64_t n_active = 0;
     while (i < no || j < n) {
-        int cmp = i >= no ? 1 : j >= n ? -1 : cmp_key(old[i].labels.hash, &old[i].labels.ls, cs[j].hash, &cs[j].labels);
+        int cmp = i >= no ? 1
+                  : j >= n
+                      ? -1
+                      : cmp_key(old[i].labels.hash, &old[i].labels.ls, cs[j].hash, &cs[j].labels);
         alert_t *al;
         if (cmp == 0 && old[i].state != TRN_ALERT_INACTIVE) {
             al = &nv[nn++];
@@ -261,10 +275,12 @@ int trn__alerting_eval(struct trn_rule_manager *m, trn_rules_config_t *c, trn_ru
     r->n_alerts = nn;
     r->cap_alerts = no + n + 1;
     if (g->limit > 0 && n_active > g->limit) {
-        for (size_t k = 0; k < r->n_alerts; k++) trn__alert_fini(&r->alerts[k]);
+        for (size_t k = 0; k < r->n_alerts; k++)
+            trn__alert_fini(&r->alerts[k]);
         r->n_alerts = 0;
         out->n = 0;
-        snprintf(err, errlen, "exceeded limit of %lld with %lld alerts", (long long)g->limit, (long long)n_active);
+        snprintf(err, errlen, "exceeded limit of %lld with %lld alerts", (long long)g->limit,
+                 (long long)n_active);
         return TRN_ELIMIT;
     }
     return 0;
@@ -275,8 +291,8 @@ static void query_escape(const char *s, trn_buf_t *b)
 {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-            ch == '_' || ch == '.' || ch == '~')
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '_' || ch == '.' || ch == '~')
             trn_buf_putc(b, (char)ch);
         else if (ch == ' ')
             trn_buf_putc(b, '+');
@@ -285,8 +301,8 @@ static void query_escape(const char *s, trn_buf_t *b)
     }
 }
 
-void trn__alerting_send(struct trn_rule_manager *m, trn_rules_config_t *c, trn_rule_group_t *g, trn_rule_t *r,
-                        int64_t ts)
+void trn__alerting_send(struct trn_rule_manager *m, trn_rules_config_t *c, trn_rule_group_t *g,
+                        trn_rule_t *r, int64_t ts)
 {
     if (!m->notify && !m->am) return;
     int64_t delta = m->o.resend_delay_ms > g->interval_ms ? m->o.resend_delay_ms : g->interval_ms;
@@ -298,7 +314,8 @@ void trn__alerting_send(struct trn_rule_manager *m, trn_rules_config_t *c, trn_r
     for (size_t i = 0; i < r->n_alerts; i++) {
         alert_t *al = &r->alerts[i];
         if (al->state == TRN_ALERT_PENDING) continue;
-        bool due = al->resolved_at_ms > al->last_sent_at_ms || al->last_sent_at_ms + m->o.resend_delay_ms < ts;
+        bool due = al->resolved_at_ms > al->last_sent_at_ms ||
+                   al->last_sent_at_ms + m->o.resend_delay_ms < ts;
         if (!due) continue;
         al->last_sent_at_ms = ts;
         al->valid_until_ms = ts + 4 * delta;
@@ -315,9 +332,12 @@ void trn__alerting_send(struct trn_rule_manager *m, trn_rules_config_t *c, trn_r
         const trn_labels_t *el = &c->external_labels;
         trn_label_t *v = trn_arena_alloc(a, (al->labels.ls.n + el->n + 1) * sizeof *v);
         size_t k = 0;
-        for (size_t x = 0; x < al->labels.ls.n; x++) v[k++] = al->labels.ls.v[x];
+        for (size_t x = 0; x < al->labels.ls.n; x++)
+            v[k++] = al->labels.ls.v[x];
         for (size_t x = 0; x < el->n; x++)
-            if (!trn_labels_get(&al->labels.ls, trn_arena_strndup(a, el->v[x].name.p, el->v[x].name.len)).p)
+            if (!trn_labels_get(&al->labels.ls,
+                                trn_arena_strndup(a, el->v[x].name.p, el->v[x].name.len))
+                     .p)
                 v[k++] = el->v[x];
         o->labels = (trn_labels_t){v, k};
         trn_labels_sort(&o->labels);
@@ -342,13 +362,16 @@ static alert_t *find_alert(trn_rule_t *r, const trn_labels_t *ls)
         size_t mid = lo + (hi - lo) / 2;
         int c = cmp_key(r->alerts[mid].labels.hash, &r->alerts[mid].labels.ls, h, ls);
         if (c == 0) return &r->alerts[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }
 
-static void restore_rule(struct trn_rule_manager *m, trn_rule_t *r, trn_querier_t *q, int64_t ts, trn_arena_t *a)
+static void restore_rule(struct trn_rule_manager *m, trn_rule_t *r, trn_querier_t *q, int64_t ts,
+                         trn_arena_t *a)
 {
     size_t nm = r->labels.n + 2;
     trn_matcher_t *ms = trn_arena_calloc(a, nm, sizeof *ms);
@@ -356,7 +379,8 @@ static void restore_rule(struct trn_rule_manager *m, trn_rule_t *r, trn_querier_
     size_t k = 0;
     trn_diag_t d;
     trn_diag_init(&d);
-    trn_matcher_init(&ms[k++], TRN_MATCH_EQ, TRN_STR(TRN_METRIC_NAME), TRN_STR("ALERTS_FOR_STATE"), &d);
+    trn_matcher_init(&ms[k++], TRN_MATCH_EQ, TRN_STR(TRN_METRIC_NAME), TRN_STR("ALERTS_FOR_STATE"),
+                     &d);
     trn_matcher_init(&ms[k++], TRN_MATCH_EQ, TRN_STR("alertname"), trn_str_c(r->name), &d);
     for (size_t i = 0; i < r->labels.n; i++)
         trn_matcher_init(&ms[k++], TRN_MATCH_EQ, r->labels.v[i].name, r->labels.v[i].value, &d);
@@ -375,7 +399,9 @@ static void restore_rule(struct trn_rule_manager *m, trn_rule_t *r, trn_querier_
             if (!al) continue;
             trn_sample_t *smp;
             size_t nsmp;
-            if (trn_querier_samples(q, &ss[i], ts - m->o.outage_tolerance_ms, ts, a, &smp, &nsmp) < 0 || !nsmp)
+            if (trn_querier_samples(q, &ss[i], ts - m->o.outage_tolerance_ms, ts, a, &smp, &nsmp) <
+                    0 ||
+                !nsmp)
                 continue;
             int64_t t = smp[nsmp - 1].t_ms;
             double val = smp[nsmp - 1].v;
@@ -393,7 +419,8 @@ static void restore_rule(struct trn_rule_manager *m, trn_rule_t *r, trn_querier_
             al->active_at_ms = restored_ms;
         }
     }
-    for (size_t i = 0; i < k; i++) trn_matcher_fini(&ms[i]);
+    for (size_t i = 0; i < k; i++)
+        trn_matcher_fini(&ms[i]);
 }
 
 void trn__alerting_restore(struct trn_rule_manager *m, trn_rule_group_t *g, int64_t ts)
@@ -404,7 +431,8 @@ void trn__alerting_restore(struct trn_rule_manager *m, trn_rule_group_t *g, int6
         trn_rule_t *r = &g->rules[i];
         if (!r->is_alerting || r->restored) continue;
         if (r->for_ms >= m->o.for_grace_period_ms && r->n_alerts > 0) {
-            if (!q && trn_store_querier(m->store, ts - m->o.outage_tolerance_ms, ts, &q) < 0) q = NULL;
+            if (!q && trn_store_querier(m->store, ts - m->o.outage_tolerance_ms, ts, &q) < 0)
+                q = NULL;
             if (!a) a = trn_arena_new(256u << 20);
             if (q) restore_rule(m, r, q, ts, a);
         }

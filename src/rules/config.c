@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 
 #define TMPL_PRELUDE                                                                               \
-    "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := "             \
+    "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := "               \
     ".ExternalURL}}{{$value := .Value}}"
 
 typedef struct loader {
@@ -91,20 +91,24 @@ static int read_kv(loader_t *L, const trn_yaml_node_t *n, const char *what, bool
     for (size_t i = 0; i < n->n; i++) {
         const trn_yaml_node_t *k = n->pairs[i].key, *v = n->pairs[i].value;
         const char *vs;
-        if (k->kind != TRN_YAML_SCALAR) return trn_yaml_error(L->d, k, "%s keys must be strings", what);
+        if (k->kind != TRN_YAML_SCALAR)
+            return trn_yaml_error(L->d, k, "%s keys must be strings", what);
         trn_str_t name = {k->str, k->len};
         if (!trn_label_name_valid(name))
-            return trn_yaml_error(L->d, k, "invalid %s name: %s", names_are_labels ? "label" : "annotation",
-                                  k->str);
-        if (trn_yaml_is_null(v)) vs = "";
-        else if (trn_yaml_str(v, &vs, L->d) < 0) return TRN_EINVAL;
+            return trn_yaml_error(L->d, k, "invalid %s name: %s",
+                                  names_are_labels ? "label" : "annotation", k->str);
+        if (trn_yaml_is_null(v))
+            vs = "";
+        else if (trn_yaml_str(v, &vs, L->d) < 0)
+            return TRN_EINVAL;
         if (!trn_utf8_valid(vs, strlen(vs)))
             return trn_yaml_error(L->d, v, "invalid %s value for %s: not UTF-8", what, k->str);
         for (size_t j = 0; j < out->n; j++)
             if (trn_str_eq(out->v[j].name, name))
                 return trn_yaml_error(L->d, k, "duplicate %s name %s", what, k->str);
-        out->v[out->n].name = name;
-        out->v[out->n].value = trn_str_c(vs);
+        /* copies: the YAML document goes away after loading */
+        out->v[out->n].name = (trn_str_t){trn_arena_strndup(a, name.p, name.len), name.len};
+        out->v[out->n].value = trn_str_c(adup(a, vs));
         out->n++;
     }
     trn_labels_sort(out);
@@ -130,7 +134,8 @@ static int expr_error(loader_t *L, const trn_yaml_node_t *n, const trn_diag_t *p
         for (int i = 0; i < pl && q; i++) {
             q++;
             indent = 0;
-            while (q + indent < L->text + L->len && q[indent] == ' ') indent++;
+            while (q + indent < L->text + L->len && q[indent] == ' ')
+                indent++;
             if (i + 1 < pl) q = memchr(q, '\n', (size_t)(L->text + L->len - q));
         }
         line = n->line + pl;
@@ -139,8 +144,8 @@ static int expr_error(loader_t *L, const trn_yaml_node_t *n, const trn_diag_t *p
         line = n->line + pl - 1;
         col = pl == 1 ? n->col + pc - 1 + (n->plain ? 0 : 1) : pc;
     }
-    trn_diag_set_at(L->d, TRN_EINVAL, line, col, "%s:%d:%d: could not parse expression: %s", L->file, line,
-                    col, pd->msg);
+    trn_diag_set_at(L->d, TRN_EINVAL, line, col, "%s:%d:%d: could not parse expression: %s",
+                    L->file, line, col, pd->msg);
     return TRN_EINVAL;
 }
 
@@ -160,19 +165,22 @@ static int parse_tmpls(loader_t *L, trn_rule_t *r, const trn_labels_t *set, trn_
         int rc = trn_tmpl_parse(a, tname, b.data, b.len, NULL, &(*out)[i], &td);
         trn_buf_fini(&b);
         if (rc < 0) {
-            const trn_yaml_node_t *at = node ? trn_yaml_get(node, (char *)trn_arena_strndup(a, set->v[i].name.p, set->v[i].name.len)) : NULL;
-            return trn_yaml_error(L->d, at ? at : node, "%s %.*s: %s", what, (int)set->v[i].name.len,
-                                  set->v[i].name.p, td.msg);
+            const trn_yaml_node_t *at =
+                node ? trn_yaml_get(
+                           node, (char *)trn_arena_strndup(a, set->v[i].name.p, set->v[i].name.len))
+                     : NULL;
+            return trn_yaml_error(L->d, at ? at : node, "%s %.*s: %s", what,
+                                  (int)set->v[i].name.len, set->v[i].name.p, td.msg);
         }
     }
     return 0;
 }
 
-static const char *const rule_keys[] = {"record", "alert", "expr", "for", "keep_firing_for",
-                                        "labels", "annotations", NULL};
+static const char *const rule_keys[] = {"record",          "alert",  "expr",        "for",
+                                        "keep_firing_for", "labels", "annotations", NULL};
 
-static int load_rule(loader_t *L, trn_rule_group_t *g, const trn_labels_t *group_labels,
-                     const trn_yaml_node_t *n, trn_rule_t *r)
+static int load_rule_body(loader_t *L, trn_rule_group_t *g, const trn_labels_t *group_labels,
+                          const trn_yaml_node_t *n, trn_rule_t *r)
 {
     trn_arena_t *a = L->c->a;
     if (trn_yaml_check_map(n, "rule", rule_keys, L->d) < 0) return TRN_EINVAL;
@@ -180,7 +188,8 @@ static int load_rule(loader_t *L, trn_rule_group_t *g, const trn_labels_t *group
     const trn_yaml_node_t *ex = trn_yaml_get(n, "expr");
     if (rec && al) return trn_yaml_error(L->d, n, "only one of 'record' and 'alert' must be set");
     if (!rec && !al) return trn_yaml_error(L->d, n, "one of 'record' or 'alert' must be set");
-    if (!ex || trn_yaml_is_null(ex)) return trn_yaml_error(L->d, n, "field 'expr' must be set in rule");
+    if (!ex || trn_yaml_is_null(ex))
+        return trn_yaml_error(L->d, n, "field 'expr' must be set in rule");
     const char *name, *expr;
     if (trn_yaml_str(rec ? rec : al, &name, L->d) < 0 || trn_yaml_str(ex, &expr, L->d) < 0)
         return TRN_EINVAL;
@@ -195,7 +204,8 @@ static int load_rule(loader_t *L, trn_rule_group_t *g, const trn_labels_t *group
     const trn_yaml_node_t *an = trn_yaml_get(n, "annotations"), *lb = trn_yaml_get(n, "labels");
     if (rec) {
         if (f) return trn_yaml_error(L->d, f, "invalid field 'for' in recording rule");
-        if (kf) return trn_yaml_error(L->d, kf, "invalid field 'keep_firing_for' in recording rule");
+        if (kf)
+            return trn_yaml_error(L->d, kf, "invalid field 'keep_firing_for' in recording rule");
         if (an) return trn_yaml_error(L->d, an, "invalid field 'annotations' in recording rule");
     }
     if (f && !trn_yaml_is_null(f) && trn_yaml_duration(f, &r->for_ms, L->d) < 0) return TRN_EINVAL;
@@ -203,6 +213,7 @@ static int load_rule(loader_t *L, trn_rule_group_t *g, const trn_labels_t *group
         return TRN_EINVAL;
     trn_diag_t pd;
     trn_diag_init(&pd);
+    expr = adup(a, expr); /* the AST may borrow from its text */
     if (trn_promql_parse(expr, strlen(expr), a, &r->expr, &pd) < 0) return expr_error(L, ex, &pd);
     trn_buf_t q;
     trn_buf_init(&q);
@@ -215,20 +226,37 @@ static int load_rule(loader_t *L, trn_rule_group_t *g, const trn_labels_t *group
     r->labels.v = trn_arena_calloc(a, own.n + group_labels->n + 1, sizeof *r->labels.v);
     r->labels.n = 0;
     for (size_t i = 0; i < group_labels->n; i++)
-        if (!trn_labels_get(&own, trn_arena_strndup(a, group_labels->v[i].name.p, group_labels->v[i].name.len)).p)
+        if (!trn_labels_get(
+                 &own, trn_arena_strndup(a, group_labels->v[i].name.p, group_labels->v[i].name.len))
+                 .p)
             r->labels.v[r->labels.n++] = group_labels->v[i];
-    for (size_t i = 0; i < own.n; i++) r->labels.v[r->labels.n++] = own.v[i];
+    for (size_t i = 0; i < own.n; i++)
+        r->labels.v[r->labels.n++] = own.v[i];
     trn_labels_sort(&r->labels);
     if (read_kv(L, an, "annotations", false, &r->annotations) < 0) return TRN_EINVAL;
     if (r->is_alerting) {
         if (parse_tmpls(L, r, &r->labels, &r->label_tmpl, lb, "label") < 0) return TRN_EINVAL;
-        if (parse_tmpls(L, r, &r->annotations, &r->annot_tmpl, an, "annotation") < 0) return TRN_EINVAL;
+        if (parse_tmpls(L, r, &r->annotations, &r->annot_tmpl, an, "annotation") < 0)
+            return TRN_EINVAL;
     }
     (void)g;
     return 0;
 }
 
-static const char *const group_keys[] = {"name", "interval", "limit", "query_offset", "labels", "rules", NULL};
+/* Loads one rule; on failure nothing stays held outside the arena. */
+static int load_rule(loader_t *L, trn_rule_group_t *g, const trn_labels_t *group_labels,
+                     const trn_yaml_node_t *n, trn_rule_t *r)
+{
+    int rc = load_rule_body(L, g, group_labels, n, r);
+    if (rc < 0) {
+        trn_promql_expr_release(r->expr);
+        r->expr = NULL;
+    }
+    return rc;
+}
+
+static const char *const group_keys[] = {"name",   "interval", "limit", "query_offset",
+                                         "labels", "rules",    NULL};
 
 static int load_group(loader_t *L, const trn_yaml_node_t *n, trn_rule_group_t *g)
 {
@@ -249,7 +277,8 @@ static int load_group(loader_t *L, const trn_yaml_node_t *n, trn_rule_group_t *g
         if (g->interval_ms <= 0) return trn_yaml_error(L->d, iv, "group interval must be positive");
     }
     const trn_yaml_node_t *qo = trn_yaml_get(n, "query_offset");
-    if (qo && !trn_yaml_is_null(qo) && trn_yaml_duration(qo, &g->query_offset_ms, L->d) < 0) return TRN_EINVAL;
+    if (qo && !trn_yaml_is_null(qo) && trn_yaml_duration(qo, &g->query_offset_ms, L->d) < 0)
+        return TRN_EINVAL;
     const trn_yaml_node_t *li = trn_yaml_get(n, "limit");
     if (li && !trn_yaml_is_null(li)) {
         if (trn_yaml_int(li, &g->limit, L->d) < 0) return TRN_EINVAL;
@@ -264,24 +293,28 @@ static int load_group(loader_t *L, const trn_yaml_node_t *n, trn_rule_group_t *g
     g->rules = trn_arena_calloc(a, nr ? nr : 1, sizeof *g->rules);
     for (size_t i = 0; i < nr; i++) {
         if (load_rule(L, g, &glabels, rules->items[i], &g->rules[i]) < 0) return TRN_EINVAL;
+        g->n_rules++;
         for (size_t j = 0; j < i; j++) {
             trn_rule_t *o = &g->rules[j];
-            if (o->is_alerting == g->rules[i].is_alerting && strcmp(o->name, g->rules[i].name) == 0 &&
+            if (o->is_alerting == g->rules[i].is_alerting &&
+                strcmp(o->name, g->rules[i].name) == 0 &&
                 trn_labels_equal(&o->labels, &g->rules[i].labels))
-                return trn_yaml_error(L->d, rules->items[i],
-                                      "duplicate rule in group \"%s\": %s \"%s\" with the same labels as rule %zu",
-                                      g->name, o->is_alerting ? "alert" : "record", o->name, j + 1);
+                return trn_yaml_error(
+                    L->d, rules->items[i],
+                    "duplicate rule in group \"%s\": %s \"%s\" with the same labels as rule %zu",
+                    g->name, o->is_alerting ? "alert" : "record", o->name, j + 1);
         }
-        g->n_rules++;
     }
     /* the group key (file and name) spreads groups over the interval */
-    trn_label_t kl[2] = {{TRN_STR("file"), trn_str_c(g->file)}, {TRN_STR("name"), trn_str_c(g->name)}};
+    trn_label_t kl[2] = {{TRN_STR("file"), trn_str_c(g->file)},
+                         {TRN_STR("name"), trn_str_c(g->name)}};
     trn_labels_t key = {kl, 2};
     g->hash = trn_labels_hash(&key);
     return 0;
 }
 
-static int load_text(trn_rules_config_t *c, const char *file, const char *text, size_t len, trn_diag_t *d)
+static int load_text(trn_rules_config_t *c, const char *file, const char *text, size_t len,
+                     trn_diag_t *d)
 {
     loader_t L = {.c = c, .file = file, .text = text, .len = len, .d = d};
     trn_yaml_doc_t *doc = NULL;
@@ -293,7 +326,8 @@ static int load_text(trn_rules_config_t *c, const char *file, const char *text, 
         rc = trn_yaml_error(d, root, "rule file must be a mapping");
         goto out;
     }
-    if (root && (trn_yaml_get(root, "kind") || trn_yaml_get(root, "apiVersion") || trn_yaml_get(root, "spec"))) {
+    if (root && (trn_yaml_get(root, "kind") || trn_yaml_get(root, "apiVersion") ||
+                 trn_yaml_get(root, "spec"))) {
         static const char *const res_keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
         static const char *const spec_keys[] = {"groups", NULL};
         const char *kind = "";
@@ -301,7 +335,8 @@ static int load_text(trn_rules_config_t *c, const char *file, const char *text, 
         if ((rc = trn_yaml_check_map(root, "PrometheusRule", res_keys, d)) < 0) goto out;
         if (k && (rc = trn_yaml_str(k, &kind, d)) < 0) goto out;
         if (strcmp(kind, "PrometheusRule") != 0) {
-            rc = trn_yaml_error(d, k ? k : root, "unsupported kind \"%s\" (want PrometheusRule)", kind);
+            rc = trn_yaml_error(d, k ? k : root, "unsupported kind \"%s\" (want PrometheusRule)",
+                                kind);
             goto out;
         }
         if (spec && !trn_yaml_is_null(spec)) {
@@ -326,11 +361,15 @@ static int load_text(trn_rules_config_t *c, const char *file, const char *text, 
     }
     for (size_t i = 0; i < ng; i++) {
         trn_rule_group_t *g = &c->groups[c->n_groups];
-        if ((rc = load_group(&L, groups->items[i], g)) < 0) goto out;
+        if ((rc = load_group(&L, groups->items[i], g)) < 0) {
+            for (size_t k = 0; k < g->n_rules; k++)
+                trn_promql_expr_release(g->rules[k].expr);
+            goto out;
+        }
         for (size_t j = first; j < c->n_groups; j++)
             if (strcmp(c->groups[j].name, g->name) == 0) {
-                rc = trn_yaml_error(d, groups->items[i], "groupname: \"%s\" is repeated in the same file",
-                                    g->name);
+                rc = trn_yaml_error(d, groups->items[i],
+                                    "groupname: \"%s\" is repeated in the same file", g->name);
                 goto out;
             }
         c->n_groups++;
@@ -364,7 +403,10 @@ void trn_rules_config_free(trn_rules_config_t *c)
 {
     if (!c) return;
     for (size_t i = 0; i < c->n_groups; i++)
-        for (size_t j = 0; j < c->groups[i].n_rules; j++) trn__rule_state_free(&c->groups[i].rules[j]);
+        for (size_t j = 0; j < c->groups[i].n_rules; j++) {
+            trn__rule_state_free(&c->groups[i].rules[j]);
+            trn_promql_expr_release(c->groups[i].rules[j].expr);
+        }
     trn_arena_free(c->a);
     free(c);
 }
@@ -377,7 +419,8 @@ size_t trn_rules_config_n_groups(const trn_rules_config_t *c)
 size_t trn_rules_config_n_rules(const trn_rules_config_t *c)
 {
     size_t n = 0;
-    for (size_t i = 0; c && i < c->n_groups; i++) n += c->groups[i].n_rules;
+    for (size_t i = 0; c && i < c->n_groups; i++)
+        n += c->groups[i].n_rules;
     return n;
 }
 
@@ -388,10 +431,12 @@ static int parse_global(trn_rules_config_t *c, const trn_yaml_node_t *g, trn_dia
     const trn_yaml_node_t *ei = trn_yaml_get(g, "evaluation_interval");
     if (ei && !trn_yaml_is_null(ei)) {
         if (trn_yaml_duration(ei, &c->eval_interval_ms, d) < 0) return TRN_EINVAL;
-        if (c->eval_interval_ms <= 0) return trn_yaml_error(d, ei, "evaluation_interval must be positive");
+        if (c->eval_interval_ms <= 0)
+            return trn_yaml_error(d, ei, "evaluation_interval must be positive");
     }
     const trn_yaml_node_t *qo = trn_yaml_get(g, "rule_query_offset");
-    if (qo && !trn_yaml_is_null(qo) && trn_yaml_duration(qo, &c->query_offset_ms, d) < 0) return TRN_EINVAL;
+    if (qo && !trn_yaml_is_null(qo) && trn_yaml_duration(qo, &c->query_offset_ms, d) < 0)
+        return TRN_EINVAL;
     const trn_yaml_node_t *el = trn_yaml_get(g, "external_labels");
     loader_t L = {.c = c, .file = "", .d = d};
     return read_kv(&L, el, "external_labels", true, &c->external_labels);
@@ -408,8 +453,9 @@ static int parse_alerting(trn_rules_config_t *c, const trn_yaml_node_t *al, trn_
     const trn_yaml_node_t *ams = trn_yaml_get(al, "alertmanagers");
     if (!ams || trn_yaml_is_null(ams)) return 0;
     if (ams->kind != TRN_YAML_SEQ) return trn_yaml_error(d, ams, "alertmanagers must be a list");
-    static const char *const am_keys[] = {"static_configs", "scheme", "path_prefix", "timeout",
-                                          "api_version", "follow_redirects", "enable_http2", NULL};
+    static const char *const am_keys[] = {"static_configs", "scheme",      "path_prefix",
+                                          "timeout",        "api_version", "follow_redirects",
+                                          "enable_http2",   NULL};
     static const char *const sc_keys[] = {"targets", "labels", NULL};
     for (size_t i = 0; i < ams->n; i++) {
         const trn_yaml_node_t *am = ams->items[i];
@@ -417,17 +463,23 @@ static int parse_alerting(trn_rules_config_t *c, const trn_yaml_node_t *al, trn_
         const char *scheme = "http", *prefix = "", *api = "v2";
         const trn_yaml_node_t *x;
         if ((x = trn_yaml_get(am, "scheme")) && trn_yaml_str(x, &scheme, d) < 0) return TRN_EINVAL;
-        if ((x = trn_yaml_get(am, "path_prefix")) && trn_yaml_str(x, &prefix, d) < 0) return TRN_EINVAL;
-        if ((x = trn_yaml_get(am, "api_version")) && trn_yaml_str(x, &api, d) < 0) return TRN_EINVAL;
-        if (strcmp(api, "v2") != 0) return trn_yaml_error(d, x, "api_version %s is not supported (only v2)", api);
+        if ((x = trn_yaml_get(am, "path_prefix")) && trn_yaml_str(x, &prefix, d) < 0)
+            return TRN_EINVAL;
+        if ((x = trn_yaml_get(am, "api_version")) && trn_yaml_str(x, &api, d) < 0)
+            return TRN_EINVAL;
+        if (strcmp(api, "v2") != 0)
+            return trn_yaml_error(d, x, "api_version %s is not supported (only v2)", api);
         if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
             return trn_yaml_error(d, trn_yaml_get(am, "scheme"), "scheme must be http or https");
-        if ((x = trn_yaml_get(am, "timeout")) && trn_yaml_duration(x, &c->am_timeout_ms, d) < 0) return TRN_EINVAL;
+        if ((x = trn_yaml_get(am, "timeout")) && trn_yaml_duration(x, &c->am_timeout_ms, d) < 0)
+            return TRN_EINVAL;
         const trn_yaml_node_t *scs = trn_yaml_get(am, "static_configs");
         if (!scs || trn_yaml_is_null(scs)) continue;
-        if (scs->kind != TRN_YAML_SEQ) return trn_yaml_error(d, scs, "static_configs must be a list");
+        if (scs->kind != TRN_YAML_SEQ)
+            return trn_yaml_error(d, scs, "static_configs must be a list");
         for (size_t j = 0; j < scs->n; j++) {
-            if (trn_yaml_check_map(scs->items[j], "static_config", sc_keys, d) < 0) return TRN_EINVAL;
+            if (trn_yaml_check_map(scs->items[j], "static_config", sc_keys, d) < 0)
+                return TRN_EINVAL;
             const trn_yaml_node_t *ts = trn_yaml_get(scs->items[j], "targets");
             if (!ts || trn_yaml_is_null(ts)) continue;
             if (ts->kind != TRN_YAML_SEQ) return trn_yaml_error(d, ts, "targets must be a list");
@@ -439,17 +491,18 @@ static int parse_alerting(trn_rules_config_t *c, const trn_yaml_node_t *al, trn_
                 if (trn_yaml_str(ts->items[k], &t, d) < 0) return TRN_EINVAL;
                 const char *sep = (*prefix && prefix[0] != '/') ? "/" : "";
                 size_t pl = strlen(prefix);
-                while (pl > 0 && prefix[pl - 1] == '/') pl--;
-                c->ams[c->n_ams++].url =
-                    trn_arena_printf(c->a, "%s://%s%s%.*s/api/v2/alerts", scheme, t, sep, (int)pl, prefix);
+                while (pl > 0 && prefix[pl - 1] == '/')
+                    pl--;
+                c->ams[c->n_ams++].url = trn_arena_printf(c->a, "%s://%s%s%.*s/api/v2/alerts",
+                                                          scheme, t, sep, (int)pl, prefix);
             }
         }
     }
     return 0;
 }
 
-int trn_rules_config_parse(const trn_yaml_node_t *root, const char *base_dir, trn_rules_config_t **out,
-                           trn_diag_t *d)
+int trn_rules_config_parse(const trn_yaml_node_t *root, const char *base_dir,
+                           trn_rules_config_t **out, trn_diag_t *d)
 {
     trn_rules_config_t *c = config_new();
     int rc = 0;
@@ -511,8 +564,8 @@ int trn_rules_file_check(const char *path, trn_diag_t *d)
     return rc;
 }
 
-int trn_rules_config_load_text(const char *name, const char *text, size_t len, int64_t eval_interval_ms,
-                               trn_rules_config_t **out, trn_diag_t *d)
+int trn_rules_config_load_text(const char *name, const char *text, size_t len,
+                               int64_t eval_interval_ms, trn_rules_config_t **out, trn_diag_t *d)
 {
     trn_rules_config_t *c = config_new();
     if (eval_interval_ms > 0) c->eval_interval_ms = eval_interval_ms;

@@ -52,8 +52,8 @@ int trn__out_push(trn_arena_t *a, out_vec_t *o, trn_labels_t ls, double v)
     return 0;
 }
 
-int trn__rules_query(struct trn_rule_manager *m, const trn_promql_expr_t *e, int64_t t_ms, trn_arena_t *a,
-                     trn_promql_value_t *out, trn_diag_t *d)
+int trn__rules_query(struct trn_rule_manager *m, const trn_promql_expr_t *e, int64_t t_ms,
+                     trn_arena_t *a, trn_promql_value_t *out, trn_diag_t *d)
 {
     trn_promql_opts_t po = {
         .lookback_delta_ms = m->o.lookback_delta_ms,
@@ -76,14 +76,16 @@ static double stale_nan(void)
 
 /* Appends out at t and marks series of r->prev missing from out stale;
  * out becomes r->prev. Returns the number of samples written. */
-static size_t write_output(trn_rule_manager_t *m, trn_rule_t *r, const out_vec_t *out, int64_t t, trn_arena_t *a)
+static size_t write_output(trn_rule_manager_t *m, trn_rule_t *r, const out_vec_t *out, int64_t t,
+                           trn_arena_t *a)
 {
     series_set_t next = {0};
     size_t n_stale = 0;
     for (size_t i = 0; i < out->n; i++)
         trn__series_set_add(&next, &out->v[i].labels, trn_labels_hash(&out->v[i].labels));
     for (size_t i = 0; i < r->prev.cap; i++)
-        if (r->prev.v[i].hash && !trn__series_set_has(&next, &r->prev.v[i].ls, r->prev.v[i].hash)) n_stale++;
+        if (r->prev.v[i].hash && !trn__series_set_has(&next, &r->prev.v[i].ls, r->prev.v[i].hash))
+            n_stale++;
     size_t total = out->n + n_stale;
     if (total) {
         trn_append_series_t *as = trn_arena_alloc(a, total * sizeof *as);
@@ -95,7 +97,8 @@ static size_t write_output(trn_rule_manager_t *m, trn_rule_t *r, const out_vec_t
                 as[k] = (trn_append_series_t){out->v[i].labels, &smp[k], 1};
             }
             for (size_t i = 0; i < r->prev.cap; i++) {
-                if (!r->prev.v[i].hash || trn__series_set_has(&next, &r->prev.v[i].ls, r->prev.v[i].hash))
+                if (!r->prev.v[i].hash ||
+                    trn__series_set_has(&next, &r->prev.v[i].ls, r->prev.v[i].hash))
                     continue;
                 smp[k] = (trn_sample_t){t, stale_nan()};
                 as[k] = (trn_append_series_t){r->prev.v[i].ls, &smp[k], 1};
@@ -105,8 +108,8 @@ static size_t write_output(trn_rule_manager_t *m, trn_rule_t *r, const out_vec_t
             trn_diag_t d;
             trn_diag_init(&d);
             if (trn_store_append(m->store, as, k, &res, &d) < 0)
-                trn_log(TRN_LOG_WARN, "rules", "writing rule results failed", "rule", r->name, "err", d.msg,
-                        (const char *)NULL);
+                trn_log(TRN_LOG_WARN, "rules", "writing rule results failed", "rule", r->name,
+                        "err", d.msg, (const char *)NULL);
         }
     }
     trn__series_set_free(&r->prev);
@@ -116,8 +119,8 @@ static size_t write_output(trn_rule_manager_t *m, trn_rule_t *r, const out_vec_t
 
 /* Recording rule output: __name__ set to the record name, rule labels
  * applied (an empty value deletes), duplicates rejected. */
-static int record_output(trn_rule_group_t *g, trn_rule_t *r, const trn_promql_sample_t *vec, size_t n,
-                         trn_arena_t *a, out_vec_t *out, char *err, size_t errlen)
+static int record_output(trn_rule_group_t *g, trn_rule_t *r, const trn_promql_sample_t *vec,
+                         size_t n, trn_arena_t *a, out_vec_t *out, char *err, size_t errlen)
 {
     if (g->limit > 0 && (int64_t)n > g->limit) {
         snprintf(err, errlen, "exceeded limit %lld with %zu series", (long long)g->limit, n);
@@ -139,7 +142,8 @@ static int record_output(trn_rule_group_t *g, trn_rule_t *r, const trn_promql_sa
         v[k++] = (trn_label_t){TRN_STR(TRN_METRIC_NAME), trn_str_c(r->name)};
         for (size_t x = 0; x < r->labels.n; x++) {
             size_t y = 0;
-            while (y < k && !trn_str_eq(v[y].name, r->labels.v[x].name)) y++;
+            while (y < k && !trn_str_eq(v[y].name, r->labels.v[x].name))
+                y++;
             if (r->labels.v[x].value.len == 0) {
                 if (y < k) v[y] = v[--k];
                 continue;
@@ -151,7 +155,8 @@ static int record_output(trn_rule_group_t *g, trn_rule_t *r, const trn_promql_sa
         trn_labels_sort(&ls);
         uint64_t h = trn_labels_hash(&ls);
         if (trn__series_set_has(&seen, &ls, h)) {
-            snprintf(err, errlen, "vector contains metrics with the same labelset after applying rule labels");
+            snprintf(err, errlen,
+                     "vector contains metrics with the same labelset after applying rule labels");
             rc = TRN_EINVAL;
             break;
         }
@@ -172,8 +177,8 @@ static int64_t mono_ns(void)
 }
 
 /* Evaluates one rule at ts; returns 0 or < 0 on failure (health set). */
-static int eval_rule(trn_rule_manager_t *m, trn_rules_config_t *c, trn_rule_group_t *g, trn_rule_t *r, int64_t ts,
-                     trn_arena_t *a, size_t *samples)
+static int eval_rule(trn_rule_manager_t *m, trn_rules_config_t *c, trn_rule_group_t *g,
+                     trn_rule_t *r, int64_t ts, trn_arena_t *a, size_t *samples)
 {
     int64_t t0 = mono_ns();
     int64_t qt = ts - g->query_offset_ms;
@@ -201,8 +206,10 @@ static int eval_rule(trn_rule_manager_t *m, trn_rules_config_t *c, trn_rule_grou
     out_vec_t out = {0};
     pthread_mutex_lock(&g->mu);
     if (rc == 0) {
-        if (r->is_alerting) rc = trn__alerting_eval(m, c, g, r, ts, vec, n, a, &out, err, sizeof err);
-        else rc = record_output(g, r, vec, n, a, &out, err, sizeof err);
+        if (r->is_alerting)
+            rc = trn__alerting_eval(m, c, g, r, ts, vec, n, a, &out, err, sizeof err);
+        else
+            rc = record_output(g, r, vec, n, a, &out, err, sizeof err);
     }
     if (rc == 0) *samples += write_output(m, r, &out, qt, a);
     r->health = rc == 0 ? "ok" : "err";
@@ -213,8 +220,8 @@ static int eval_rule(trn_rule_manager_t *m, trn_rules_config_t *c, trn_rule_grou
     pthread_mutex_unlock(&g->mu);
     if (m->h_rule_dur) trn_histogram_observe(m->h_rule_dur, r->eval_seconds);
     if (rc < 0)
-        trn_log(TRN_LOG_WARN, "rules", "evaluating rule failed", "group", g->name, "rule", r->name, "err", err,
-                (const char *)NULL);
+        trn_log(TRN_LOG_WARN, "rules", "evaluating rule failed", "group", g->name, "rule", r->name,
+                "err", err, (const char *)NULL);
     return rc;
 }
 
@@ -318,18 +325,22 @@ static void group_metrics(trn_rule_manager_t *m, trn_rule_group_t *g)
                                  "The total number of rule evaluations.", l);
     g->c_failures = trn_counter_get(m->reg, "trine_rule_evaluation_failures_total",
                                     "The total number of rule evaluation failures.", l);
-    g->c_missed = trn_counter_get(m->reg, "trine_rule_group_iterations_missed_total",
-                                  "The total number of rule group evaluations missed due to slow rule group evaluation.", l);
-    g->c_iterations = trn_counter_get(m->reg, "trine_rule_group_iterations_total",
-                                      "The total number of scheduled rule group evaluations, whether executed or missed.", l);
-    g->g_interval = trn_gauge_get(m->reg, "trine_rule_group_interval_seconds", "The interval of a rule group.", l);
+    g->c_missed = trn_counter_get(
+        m->reg, "trine_rule_group_iterations_missed_total",
+        "The total number of rule group evaluations missed due to slow rule group evaluation.", l);
+    g->c_iterations = trn_counter_get(
+        m->reg, "trine_rule_group_iterations_total",
+        "The total number of scheduled rule group evaluations, whether executed or missed.", l);
+    g->g_interval = trn_gauge_get(m->reg, "trine_rule_group_interval_seconds",
+                                  "The interval of a rule group.", l);
     g->g_last_ts = trn_gauge_get(m->reg, "trine_rule_group_last_evaluation_timestamp_seconds",
                                  "The timestamp of the last rule group evaluation in seconds.", l);
     g->g_last_dur = trn_gauge_get(m->reg, "trine_rule_group_last_duration_seconds",
                                   "The duration of the last rule group evaluation.", l);
     g->g_rules = trn_gauge_get(m->reg, "trine_rule_group_rules", "The number of rules.", l);
-    g->g_samples = trn_gauge_get(m->reg, "trine_rule_group_last_evaluation_samples",
-                                 "The number of samples returned during the last rule group evaluation.", l);
+    g->g_samples =
+        trn_gauge_get(m->reg, "trine_rule_group_last_evaluation_samples",
+                      "The number of samples returned during the last rule group evaluation.", l);
     trn_gauge_set(g->g_interval, (double)g->interval_ms / 1000.0);
     trn_gauge_set(g->g_rules, (double)g->n_rules);
     trn_buf_fini(&lb);
@@ -343,17 +354,21 @@ trn_rule_manager_t *trn_rule_manager_new(trn_store_t *store, trn_registry_t *reg
     trn_rule_manager_t *m = trn_xcalloc(1, sizeof *m);
     m->store = store;
     m->reg = registry;
-    if (opts) m->o = *opts;
-    else m->o.restore_for_state = true;
+    if (opts)
+        m->o = *opts;
+    else
+        m->o.restore_for_state = true;
     if (!m->o.lookback_delta_ms) m->o.lookback_delta_ms = 5 * 60 * 1000;
     if (!m->o.query_timeout_ms) m->o.query_timeout_ms = 2 * 60 * 1000;
     if (!m->o.query_max_samples) m->o.query_max_samples = 50000000;
     if (!m->o.outage_tolerance_ms) m->o.outage_tolerance_ms = 60 * 60 * 1000;
     if (!m->o.for_grace_period_ms) m->o.for_grace_period_ms = 10 * 60 * 1000;
     if (!m->o.resend_delay_ms) m->o.resend_delay_ms = 60 * 1000;
-    const char *u = m->o.external_url && *m->o.external_url ? m->o.external_url : "http://localhost:9090";
+    const char *u =
+        m->o.external_url && *m->o.external_url ? m->o.external_url : "http://localhost:9090";
     size_t ul = strlen(u);
-    while (ul > 0 && u[ul - 1] == '/') ul--;
+    while (ul > 0 && u[ul - 1] == '/')
+        ul--;
     m->external_url = trn_xstrndup(u, ul);
     m->o.external_url = m->external_url;
     pthread_mutex_init(&m->mu, NULL);
@@ -378,8 +393,11 @@ static void start_group(trn_rule_manager_t *m, trn_rule_group_t *g)
 {
     g->m = m;
     g->stop = false;
-    if (pthread_create(&g->thread, NULL, group_main, g) == 0) g->running = true;
-    else trn_log(TRN_LOG_ERROR, "rules", "cannot start rule group thread", "group", g->name, (const char *)NULL);
+    if (pthread_create(&g->thread, NULL, group_main, g) == 0)
+        g->running = true;
+    else
+        trn_log(TRN_LOG_ERROR, "rules", "cannot start rule group thread", "group", g->name,
+                (const char *)NULL);
 }
 
 static void stop_groups(trn_rules_config_t *c)
@@ -402,7 +420,8 @@ static void init_group(trn_rule_manager_t *m, trn_rule_group_t *g)
     pthread_cond_init(&g->cond, NULL);
     g->m = m;
     g->should_restore = m->o.restore_for_state;
-    for (size_t i = 0; i < g->n_rules; i++) g->rules[i].restored = !m->o.restore_for_state;
+    for (size_t i = 0; i < g->n_rules; i++)
+        g->rules[i].restored = !m->o.restore_for_state;
     group_metrics(m, g);
 }
 
@@ -420,7 +439,8 @@ static void carry_state(trn_rule_manager_t *m, trn_rules_config_t *old, trn_rule
         trn_rule_group_t *og = &old->groups[i];
         trn_rule_group_t *ng = NULL;
         for (size_t j = 0; j < c->n_groups && !ng; j++)
-            if (strcmp(c->groups[j].name, og->name) == 0 && strcmp(c->groups[j].file, og->file) == 0)
+            if (strcmp(c->groups[j].name, og->name) == 0 &&
+                strcmp(c->groups[j].file, og->file) == 0)
                 ng = &c->groups[j];
         if (ng) {
             ng->last_eval_ms = og->last_eval_ms;
@@ -428,12 +448,13 @@ static void carry_state(trn_rule_manager_t *m, trn_rules_config_t *old, trn_rule
             ng->should_restore = og->should_restore;
         }
         for (size_t k = 0; k < og->n_rules; k++) {
-            trn_rule_t *or = &og->rules[k], *nr = NULL;
+            trn_rule_t * or = &og->rules[k], *nr = NULL;
             for (size_t x = 0; ng && x < ng->n_rules && !nr; x++) {
                 trn_rule_t *cand = &ng->rules[x];
-                if (cand->last_eval_ms == 0 && cand->health[0] == 'u' && !cand->alerts && !cand->prev.cap &&
-                    cand->is_alerting == or->is_alerting && strcmp(cand->name, or->name) == 0 &&
-                    trn_labels_equal(&cand->labels, &or->labels))
+                if (cand->last_eval_ms == 0 && cand->health[0] == 'u' && !cand->alerts &&
+                        !cand->prev.cap &&
+                        cand->is_alerting == or->is_alerting && strcmp(cand->name, or->name) == 0 &&
+                                                   trn_labels_equal(&cand->labels, & or->labels))
                     nr = cand;
             }
             if (nr) {
@@ -448,7 +469,7 @@ static void carry_state(trn_rule_manager_t *m, trn_rules_config_t *old, trn_rule
                 nr->last_eval_ms = or->last_eval_ms;
                 or->alerts = NULL;
                 or->n_alerts = or->cap_alerts = 0;
-                memset(&or->prev, 0, sizeof or->prev);
+                memset(& or->prev, 0, sizeof or->prev);
             } else if (or->prev.n) {
                 trn_arena_t *a = trn_arena_new(0);
                 out_vec_t none = {0};
@@ -474,9 +495,11 @@ int trn_rule_manager_apply(trn_rule_manager_t *m, trn_rules_config_t *c, trn_dia
     if (c->n_ams && !m->am) m->am = trn__am_sender_new(m->reg);
     if (m->am) trn__am_sender_set_targets(m->am, c->ams, c->n_ams, c->am_timeout_ms);
     if (m->started)
-        for (size_t i = 0; i < c->n_groups; i++) start_group(m, &c->groups[i]);
+        for (size_t i = 0; i < c->n_groups; i++)
+            start_group(m, &c->groups[i]);
     pthread_mutex_unlock(&m->mu);
-    for (size_t i = 0; old && i < old->n_groups; i++) fini_group(&old->groups[i]);
+    for (size_t i = 0; old && i < old->n_groups; i++)
+        fini_group(&old->groups[i]);
     trn_rules_config_free(old);
     return 0;
 }
@@ -487,7 +510,8 @@ int trn_rule_manager_start(trn_rule_manager_t *m, trn_diag_t *d)
     pthread_mutex_lock(&m->mu);
     if (!m->started) {
         m->started = true;
-        for (size_t i = 0; m->cfg && i < m->cfg->n_groups; i++) start_group(m, &m->cfg->groups[i]);
+        for (size_t i = 0; m->cfg && i < m->cfg->n_groups; i++)
+            start_group(m, &m->cfg->groups[i]);
     }
     pthread_mutex_unlock(&m->mu);
     return 0;
@@ -498,7 +522,8 @@ int trn_rule_manager_eval_at(trn_rule_manager_t *m, int64_t t_ms)
     int failures = 0;
     pthread_mutex_lock(&m->mu);
     trn_rules_config_t *c = m->cfg;
-    for (size_t i = 0; c && i < c->n_groups; i++) failures += eval_group(m, c, &c->groups[i], t_ms);
+    for (size_t i = 0; c && i < c->n_groups; i++)
+        failures += eval_group(m, c, &c->groups[i], t_ms);
     pthread_mutex_unlock(&m->mu);
     return failures;
 }
@@ -510,7 +535,8 @@ void trn_rule_manager_free(trn_rule_manager_t *m)
     stop_groups(m->cfg);
     pthread_mutex_unlock(&m->mu);
     trn__am_sender_free(m->am);
-    for (size_t i = 0; m->cfg && i < m->cfg->n_groups; i++) fini_group(&m->cfg->groups[i]);
+    for (size_t i = 0; m->cfg && i < m->cfg->n_groups; i++)
+        fini_group(&m->cfg->groups[i]);
     trn_rules_config_free(m->cfg);
     pthread_mutex_destroy(&m->mu);
     free(m->external_url);
@@ -534,7 +560,8 @@ static char *acopy(trn_arena_t *a, const char *s)
     return trn_arena_strndup(a, s, strlen(s));
 }
 
-int trn_rule_manager_snapshot(trn_rule_manager_t *m, trn_arena_t *a, trn_rule_group_info_t **out, size_t *n_out)
+int trn_rule_manager_snapshot(trn_rule_manager_t *m, trn_arena_t *a, trn_rule_group_info_t **out,
+                              size_t *n_out)
 {
     int rc = 0;
     pthread_mutex_lock(&m->mu);
@@ -567,7 +594,8 @@ int trn_rule_manager_snapshot(trn_rule_manager_t *m, trn_arena_t *a, trn_rule_gr
             ri->last_error = acopy(a, r->last_error);
             ri->eval_seconds = r->eval_seconds;
             ri->last_eval_ms = r->last_eval_ms;
-            if (copy_labels(a, &r->labels, &ri->labels) < 0 || copy_labels(a, &r->annotations, &ri->annotations) < 0)
+            if (copy_labels(a, &r->labels, &ri->labels) < 0 ||
+                copy_labels(a, &r->annotations, &ri->annotations) < 0)
                 rc = TRN_ELIMIT;
             size_t na = 0;
             for (size_t x = 0; x < r->n_alerts; x++)

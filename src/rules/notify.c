@@ -111,7 +111,8 @@ static void post(trn_am_sender_t *s, const char *url, const batch_t *b, int64_t 
     if (rc != CURLE_OK || code / 100 != 2) {
         if (s->reg)
             trn_counter_inc(trn_counter_get(s->reg, "trine_notifications_errors_total",
-                                            "Total number of sent alerts affected by errors.", lbl));
+                                            "Total number of sent alerts affected by errors.",
+                                            lbl));
         trn_log(TRN_LOG_WARN, "notifier", "sending alerts failed", "alertmanager", url, "err",
                 rc != CURLE_OK ? curl_easy_strerror(rc) : "non-2xx response", (const char *)NULL);
     } else if (s->reg) {
@@ -128,7 +129,8 @@ static void *sender_main(void *arg)
     trn_am_sender_t *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->stop && !s->head) pthread_cond_wait(&s->cond, &s->mu);
+        while (!s->stop && !s->head)
+            pthread_cond_wait(&s->cond, &s->mu);
         if (s->stop) break;
         batch_t *b = s->head;
         s->head = b->next;
@@ -137,7 +139,8 @@ static void *sender_main(void *arg)
         if (s->queue_len) trn_gauge_set(s->queue_len, (double)s->queued);
         size_t n = s->n_urls;
         char **urls = trn_xcalloc(n ? n : 1, sizeof *urls);
-        for (size_t i = 0; i < n; i++) urls[i] = trn_xstrdup(s->urls[i]);
+        for (size_t i = 0; i < n; i++)
+            urls[i] = trn_xstrdup(s->urls[i]);
         int64_t timeout = s->timeout_ms;
         pthread_mutex_unlock(&s->mu);
         for (size_t i = 0; i < n; i++) {
@@ -161,9 +164,11 @@ trn_am_sender_t *trn__am_sender_new(trn_registry_t *reg)
     s->reg = reg;
     s->timeout_ms = 10000;
     if (reg) {
-        s->dropped = trn_counter_get(reg, "trine_notifications_dropped_total",
-                                     "Total number of alerts dropped due to errors when sending to Alertmanager.", "");
-        s->queue_len = trn_gauge_get(reg, "trine_notifications_queue_length", "The number of alert notifications in the queue.", "");
+        s->dropped = trn_counter_get(
+            reg, "trine_notifications_dropped_total",
+            "Total number of alerts dropped due to errors when sending to Alertmanager.", "");
+        s->queue_len = trn_gauge_get(reg, "trine_notifications_queue_length",
+                                     "The number of alert notifications in the queue.", "");
     }
     if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
         trn_log(TRN_LOG_ERROR, "notifier", "cannot start the notifier thread", (const char *)NULL);
@@ -172,13 +177,16 @@ trn_am_sender_t *trn__am_sender_new(trn_registry_t *reg)
     return s;
 }
 
-void trn__am_sender_set_targets(trn_am_sender_t *s, const am_target_t *t, size_t n, int64_t timeout_ms)
+void trn__am_sender_set_targets(trn_am_sender_t *s, const am_target_t *t, size_t n,
+                                int64_t timeout_ms)
 {
     pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->n_urls; i++) free(s->urls[i]);
+    for (size_t i = 0; i < s->n_urls; i++)
+        free(s->urls[i]);
     free(s->urls);
     s->urls = trn_xcalloc(n ? n : 1, sizeof *s->urls);
-    for (size_t i = 0; i < n; i++) s->urls[i] = trn_xstrdup(t[i].url);
+    for (size_t i = 0; i < n; i++)
+        s->urls[i] = trn_xstrdup(t[i].url);
     s->n_urls = n;
     s->timeout_ms = timeout_ms > 0 ? timeout_ms : 10000;
     pthread_mutex_unlock(&s->mu);
@@ -209,8 +217,10 @@ void trn__am_sender_push(trn_am_sender_t *s, const trn_rule_alert_t *alerts, siz
         free(old->json);
         free(old);
     }
-    if (s->tail) s->tail->next = bt;
-    else s->head = bt;
+    if (s->tail)
+        s->tail->next = bt;
+    else
+        s->head = bt;
     s->tail = bt;
     s->queued += n;
     if (s->queue_len) trn_gauge_set(s->queue_len, (double)s->queued);
@@ -233,7 +243,8 @@ void trn__am_sender_free(trn_am_sender_t *s)
         free(b->json);
         free(b);
     }
-    for (size_t i = 0; i < s->n_urls; i++) free(s->urls[i]);
+    for (size_t i = 0; i < s->n_urls; i++)
+        free(s->urls[i]);
     free(s->urls);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);

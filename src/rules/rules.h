@@ -45,8 +45,8 @@ int trn_rules_file_check(const char *path, trn_diag_t *d);
 int trn_rules_text_check(const char *name, const char *text, size_t len, trn_diag_t *d);
 /* A config holding the groups of one rule file's text (tests, tools);
  * eval_interval_ms is the default group interval (0: 1m). */
-int trn_rules_config_load_text(const char *name, const char *text, size_t len, int64_t eval_interval_ms,
-                               trn_rules_config_t **out, trn_diag_t *d);
+int trn_rules_config_load_text(const char *name, const char *text, size_t len,
+                               int64_t eval_interval_ms, trn_rules_config_t **out, trn_diag_t *d);
 size_t trn_rules_config_n_groups(const trn_rules_config_t *c);
 size_t trn_rules_config_n_rules(const trn_rules_config_t *c);
 void trn_rules_config_free(trn_rules_config_t *c);
@@ -66,14 +66,14 @@ typedef struct trn_rule_alert {
 typedef void trn_rules_notify_fn(void *ctx, const trn_rule_alert_t *alerts, size_t n);
 
 typedef struct trn_rule_manager_opts {
-    const char *external_url;     /* for generatorURL and templates; default "http://localhost:9090" */
-    int64_t lookback_delta_ms;    /* PromQL; default 5m */
-    int64_t query_timeout_ms;     /* default 2m */
-    uint64_t query_max_samples;   /* default 50M */
-    int64_t outage_tolerance_ms;  /* for-state restore window; default 1h */
-    int64_t for_grace_period_ms;  /* default 10m */
-    int64_t resend_delay_ms;      /* default 1m */
-    bool restore_for_state;       /* default true when opts is NULL */
+    const char *external_url;  /* for generatorURL and templates; default "http://localhost:9090" */
+    int64_t lookback_delta_ms; /* PromQL; default 5m */
+    int64_t query_timeout_ms;  /* default 2m */
+    uint64_t query_max_samples;  /* default 50M */
+    int64_t outage_tolerance_ms; /* for-state restore window; default 1h */
+    int64_t for_grace_period_ms; /* default 10m */
+    int64_t resend_delay_ms;     /* default 1m */
+    bool restore_for_state;      /* default true when opts is NULL */
 } trn_rule_manager_opts_t;
 
 /* A manager writing to store and registering its metrics (trine_rule_*)
@@ -116,11 +116,11 @@ typedef struct trn_rule_info {
     const char *query; /* the expression in canonical form */
     int64_t for_ms, keep_firing_for_ms;
     trn_labels_t labels, annotations;
-    trn_alert_state_t state;  /* highest state among its alerts */
-    const char *health;       /* "unknown", "ok", "err" */
-    const char *last_error;   /* "" when none */
+    trn_alert_state_t state; /* highest state among its alerts */
+    const char *health;      /* "unknown", "ok", "err" */
+    const char *last_error;  /* "" when none */
     double eval_seconds;
-    int64_t last_eval_ms;     /* 0 before the first evaluation */
+    int64_t last_eval_ms;          /* 0 before the first evaluation */
     trn_rule_alert_info_t *alerts; /* active (pending/firing) alerts */
     size_t n_alerts;
 } trn_rule_info_t;

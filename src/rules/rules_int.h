@@ -152,7 +152,8 @@ typedef struct trn_am_sender trn_am_sender_t;
 
 trn_am_sender_t *trn__am_sender_new(trn_registry_t *reg);
 /* Replaces the targets (copied). */
-void trn__am_sender_set_targets(trn_am_sender_t *s, const am_target_t *t, size_t n, int64_t timeout_ms);
+void trn__am_sender_set_targets(trn_am_sender_t *s, const am_target_t *t, size_t n,
+                                int64_t timeout_ms);
 /* Queues alerts for every target (copied); drops and counts when full. */
 void trn__am_sender_push(trn_am_sender_t *s, const trn_rule_alert_t *alerts, size_t n);
 void trn__am_sender_free(trn_am_sender_t *s);

@@ -19,7 +19,8 @@
 trn_labels_t trn__labels_heap_dup(const trn_labels_t *src)
 {
     size_t bytes = src->n * sizeof(trn_label_t);
-    for (size_t i = 0; i < src->n; i++) bytes += src->v[i].name.len + src->v[i].value.len + 2;
+    for (size_t i = 0; i < src->n; i++)
+        bytes += src->v[i].name.len + src->v[i].value.len + 2;
     trn_labels_t out = {NULL, src->n};
     if (src->n == 0) return out;
     char *blk = trn_xmalloc(bytes);
@@ -123,7 +124,8 @@ void trn__alert_fini(alert_t *a)
 
 void trn__rule_state_free(trn_rule_t *r)
 {
-    for (size_t i = 0; i < r->n_alerts; i++) trn__alert_fini(&r->alerts[i]);
+    for (size_t i = 0; i < r->n_alerts; i++)
+        trn__alert_fini(&r->alerts[i]);
     free(r->alerts);
     r->alerts = NULL;
     r->n_alerts = r->cap_alerts = 0;

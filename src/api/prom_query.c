@@ -3,9 +3,10 @@
  * parameter names, response shapes, status codes and error types:
  *
  *   /api/v1/query        query, time (RFC3339 or Unix seconds; default now),
- *                        timeout (duration or seconds), limit, stats
+ *                        timeout (duration or seconds), limit, stats,
+ *                        lookback_delta
  *   /api/v1/query_range  query, start, end, step (duration or float seconds),
- *                        timeout, limit, stats
+ *                        timeout, limit, stats, lookback_delta
  *   /api/v1/format_query query -> the canonical text
  *   /api/v1/query_exemplars  success with an empty list (trine keeps no
  *                        exemplars; Grafana only needs the probe to succeed)
@@ -235,6 +236,18 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
             return false;
         }
         if (ms < o->timeout_ms) o->timeout_ms = ms;
+    }
+    const char *lb = trn_http_param(req, "lookback_delta");
+    if (lb && *lb) {
+        int64_t ms;
+        if (trn_parse_step(trn_str_c(lb), &ms) < 0 || ms < 0) {
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "error parsing lookback delta duration: cannot parse \"%.100s\" to a valid duration", lb);
+            send_error(resp, 400, "bad_data", msg);
+            return false;
+        }
+        if (ms > 0) o->lookback_delta_ms = ms;
     }
     *limit = 0;
     const char *l = trn_http_param(req, "limit");

@@ -237,7 +237,14 @@ static int lex_all(parser_t *p)
                 return TRN_EINVAL;
             }
             break;
-        case '{': k = TK_LBRACE; brace = true; break;
+        case '{':
+            if (i + 1 < len && q[i + 1] == '{') {
+                perr(p, (int32_t)s, "native histogram syntax {{...}} is not supported");
+                return TRN_EINVAL;
+            }
+            k = TK_LBRACE;
+            brace = true;
+            break;
         case '}': k = TK_RBRACE; brace = false; break;
         case '[':
             if (bracket) {
@@ -1469,6 +1476,8 @@ int trn_promql_parse(const char *q, size_t len, trn_arena_t *a, trn_promql_expr_
         unexpected(&p, NULL, NULL);
         goto fail;
     }
+    e->src = trn_arena_strndup(a, q, len);
+    e->src_len = e->src ? len : 0;
     *out = e;
     return 0;
 fail:

@@ -19,6 +19,7 @@
 #include "metrics/promql/eval_int.h"
 
 #include "core/err.h"
+#include "core/log.h"
 #include "core/timefmt.h"
 
 #include <errno.h>
@@ -993,6 +994,7 @@ int trn_cmd_promql(int argc, char **argv)
     }
     runner_t r;
     memset(&r, 0, sizeof r);
+    trn_log_set_level(TRN_LOG_WARN); /* one store per file: its open/replay notes are noise here */
     r.skipf = tmpfile();
     if (!r.skipf) r.skipf = stderr;
     for (int i = 0; i < argc; i++) run_file(&r, argv[i]);

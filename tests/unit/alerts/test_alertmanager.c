@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int64_t fake_now = 1700000000000LL;
@@ -220,6 +221,83 @@ static void test_alertmanager_state_survives_restart(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+static void test_alertmanager_format_doc_example(void **state)
+{
+    (void)state;
+    /* docs/format/alertmanager.md, "Worked example" */
+    static const char hex[] =
+        "54524e414d4e464c0100000038000000873909c87b226b6579223a226b222c227473223a312c2265787069"
+        "726573223a322c22666972696e67223a5b5d2c227265736f6c766564223a5b5d7d";
+    char dir[] = "/tmp/trn-am-doc-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[300];
+    snprintf(path, sizeof path, "%s/alertmanager", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/alertmanager/nflog", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    for (size_t i = 0; i + 1 < sizeof hex; i += 2) {
+        unsigned v;
+        sscanf(hex + i, "%2x", &v);
+        fputc((int)v, f);
+    }
+    fclose(f);
+    int64_t saved = fake_now;
+    fake_now = 1; /* the entry expires at ms 2: keep it through the open-time compaction */
+    trn_alertmanager_t *am = start(dir);
+    pthread_mutex_lock(&am->mu);
+    const trn__am_nfe_t *e = trn__am_nflog_get(am, "k");
+    assert_non_null(e);
+    assert_int_equal(e->ts, 1);
+    assert_int_equal(e->expires, 2);
+    assert_int_equal(e->n_firing + e->n_resolved, 0);
+    pthread_mutex_unlock(&am->mu);
+    trn_alertmanager_free(am);
+    fake_now = saved;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_alertmanager_sha256_and_templates(void **state)
+{
+    (void)state;
+    char h[65];
+    trn__am_sha256_hex("abc", 3, h);
+    assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    trn__am_sha256_hex("", 0, h);
+    assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+    static const char cfg[] = "global: {slack_api_url: 'http://s'}\n"
+                              "route: {receiver: r, group_by: [alertname]}\n"
+                              "receivers: [{name: r, slack_configs: [{channel: '#c'}]}]\n";
+    trn_am_config_t *c = NULL;
+    trn_diag_t d;
+    trn_diag_init(&d);
+    assert_int_equal(trn_am_config_parse("t.yml", cfg, strlen(cfg), &c, &d), 0);
+    trn_label_t l1[] = {{TRN_STR("alertname"), TRN_STR("Down")}, {TRN_STR("job"), TRN_STR("api")}};
+    trn_am_alert_t in = mk(l1, 2, 0, 0);
+    trn__am_alert_t *a = trn__am_alert_new(&in, 1000, 300000);
+    trn__am_alert_t *alerts[] = {a};
+    trn_label_t gv[] = {{TRN_STR("alertname"), TRN_STR("Down")}};
+    trn_labels_t gl = {gv, 1};
+    trn__am_cfg_t wrap = {.refs = 1, .c = c};
+    trn__am_notification_t n = {.receiver = "r", .group_key = "{}:{alertname=\"Down\"}",
+                                .group_labels = &gl, .alerts = alerts, .n_alerts = 1, .now = 2000,
+                                .external_url = "http://am", .cfg = &wrap};
+    trn__am_tctx_t t;
+    assert_int_equal(trn__am_tctx_init(&t, &c->receivers[0].integrations[0], &n), 0);
+    assert_string_equal(trn__am_tx(&t, "title"), "[FIRING:1] Down (api)");
+    assert_string_equal(trn__am_tx(&t, "title_link"), "http://am/#/alerts?receiver=r");
+    assert_string_equal(trn__am_tx(&t, "username"), "Alertmanager");
+    assert_string_equal(trn__am_tx(&t, "color"), "danger");
+    assert_string_equal(trn__am_tx(&t, "channel"), "#c");
+    assert_int_equal(t.d.code, 0);
+    trn__am_tctx_fini(&t);
+    trn__am_alert_unref(a);
+    trn_am_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +305,8 @@ int main(void)
         cmocka_unit_test(test_alertmanager_inhibition_and_merge),
         cmocka_unit_test(test_alertmanager_silences_rules),
         cmocka_unit_test(test_alertmanager_state_survives_restart),
+        cmocka_unit_test(test_alertmanager_format_doc_example),
+        cmocka_unit_test(test_alertmanager_sha256_and_templates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,7 @@ static void test_promql_errors(void **state)
         {"topk(foo)", "wrong number of arguments for aggregate expression provided, expected 2, got 1"},
         {"(1 + 2)[5m]", "ranges only allowed for vector selectors"},
         {"", "no expression found in input"},
+        {"foo + {{schema:0 sum:1 count:1}}", "native histogram syntax {{...}} is not supported"},
     };
     trn_arena_t *a = trn_arena_new(0);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

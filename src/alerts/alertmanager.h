@@ -37,7 +37,7 @@ typedef struct trn_am_alert {
 typedef struct trn_am_opts {
     const char *external_url; /* for templates and links; default "http://<host>" */
     int64_t (*now_ms)(void);  /* clock; NULL = wall clock (tests inject) */
-    unsigned notify_threads;  /* default 2 */
+    unsigned notify_threads;  /* default 8 */
     bool no_dispatch;         /* tests: route and store, but never notify */
 } trn_am_opts_t;
 

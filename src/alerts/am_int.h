@@ -107,6 +107,9 @@ int trn__am_statelog_append(trn__am_statelog_t *l, const char *payload, size_t l
  * trn__am_statelog_frame). */
 int trn__am_statelog_rewrite(trn__am_statelog_t *l, const trn_buf_t *recs);
 void trn__am_statelog_frame(trn_buf_t *out, const char *payload, size_t len);
+/* fdatasync of what was appended without sync (thread-safe against the
+ * owner's appends and rewrites; call without the manager's lock). */
+int trn__am_statelog_sync(trn__am_statelog_t *l);
 size_t trn__am_statelog_appended(const trn__am_statelog_t *l);
 void trn__am_statelog_close(trn__am_statelog_t *l);
 uint32_t trn__am_crc32c(uint32_t crc, const void *p, size_t n);
@@ -180,6 +183,8 @@ const trn__am_nfe_t *trn__am_nflog_get(trn_alertmanager_t *am, const char *key);
 void trn__am_nflog_log(trn_alertmanager_t *am, const char *key, int64_t now, int64_t retention_ms,
                        const uint64_t *firing, size_t n_firing, const uint64_t *resolved,
                        size_t n_resolved);
+/* Makes logged entries durable; call after trn__am_nflog_log, without mu. */
+void trn__am_nflog_sync(trn_alertmanager_t *am);
 void trn__am_nflog_free(trn_alertmanager_t *am);
 
 /* notify.c: one notification to one integration. */

@@ -342,6 +342,7 @@ static bool run_integration(trn_alertmanager_t *am, trn__am_job_t *j, const trn_
             pthread_mutex_lock(&am->mu);
             trn__am_nflog_log(am, kb.data, j->now, NFLOG_RETENTION_MS, firing, nf, resolved, nr);
             pthread_mutex_unlock(&am->mu);
+            trn__am_nflog_sync(am);
         }
     }
     trn_buf_fini(&kb);
@@ -403,7 +404,7 @@ static void *notifier_main(void *arg)
 
 int trn__am_dispatch_start(trn_alertmanager_t *am, trn_diag_t *d)
 {
-    am->n_notifiers = am->opts.notify_threads ? am->opts.notify_threads : 2;
+    am->n_notifiers = am->opts.notify_threads ? am->opts.notify_threads : 8;
     am->notifiers = trn_xcalloc(am->n_notifiers, sizeof *am->notifiers);
     if (pthread_create(&am->dispatcher, NULL, dispatcher_main, am) != 0)
         return trn_diag_set(d, TRN_EIO, -1, "cannot start the alert dispatcher thread");

@@ -6,7 +6,8 @@
  * Alertmanager's nflog does.
  *
  * Each successful notification appends one JSON record to <state>/nflog
- * (statelog.c) and fsyncs it before the entry counts, so after a kill -9
+ * (statelog.c); the notifier fsyncs it (outside the manager's lock, so
+ * concurrent notifications share one flush) before it moves on, so after a kill -9
  * the restarted manager knows what it already sent and does not send it
  * again inside repeat_interval. Entries expire after their retention; the
  * file is compacted to the live entries at open and whenever the appended
@@ -174,11 +175,16 @@ void trn__am_nflog_log(trn_alertmanager_t *am, const char *key, int64_t now, int
         trn_buf_t b;
         trn_buf_init(&b);
         nfe_json(e, &b);
-        trn__am_statelog_append(am->nf_log, b.data, b.len, true);
+        trn__am_statelog_append(am->nf_log, b.data, b.len, false);
         trn_buf_fini(&b);
     }
     set_entry(am, e);
     if (am->nf_log && trn__am_statelog_appended(am->nf_log) > 2 * am->nflog.n + 256) compact(am, now);
+}
+
+void trn__am_nflog_sync(trn_alertmanager_t *am)
+{
+    if (am->nf_log) trn__am_statelog_sync(am->nf_log);
 }
 
 void trn__am_nflog_free(trn_alertmanager_t *am)

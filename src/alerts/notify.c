@@ -32,10 +32,17 @@ static const struct {
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static pthread_key_t curl_key; /* per-thread handle, cleaned up at thread exit */
+
+static void curl_handle_free(void *h)
+{
+    curl_easy_cleanup(h);
+}
 
 static void curl_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_key_create(&curl_key, curl_handle_free);
 }
 
 static size_t discard(char *p, size_t sz, size_t n, void *ctx)
@@ -49,7 +56,10 @@ int trn__am_http_post(const trn_am_http_config_t *h, const char *url, const char
                       const char *body, size_t len, char *err, size_t err_len)
 {
     pthread_once(&curl_once, curl_init);
-    CURL *c = curl_easy_init();
+    /* one handle per notifier thread keeps connections to receivers alive */
+    CURL *c = pthread_getspecific(curl_key);
+    if (c) curl_easy_reset(c);
+    else if ((c = curl_easy_init())) pthread_setspecific(curl_key, c);
     if (!c) {
         snprintf(err, err_len, "cannot create an HTTP client");
         return TRN_EIO;
@@ -89,7 +99,6 @@ int trn__am_http_post(const trn_am_http_config_t *h, const char *url, const char
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
     if (cc != CURLE_OK) {
         snprintf(err, err_len, "%s", curl_easy_strerror(cc));
         return TRN_EIO;

@@ -33,6 +33,10 @@
 #define RECORD_MAX (64u << 20)
 
 struct trn__am_statelog {
+    pthread_mutex_t mu; /* guards fd and the sync state below */
+    pthread_cond_t synced;
+    uint64_t appended_seq, synced_seq; /* group commit: one fdatasync covers all appends before it */
+    bool syncing;
     int fd;
     char *path;
     char magic[8];
@@ -157,6 +161,8 @@ int trn__am_statelog_open(const char *path, const char *magic, trn__am_record_fn
         return trn_diag_set(d, TRN_EIO, -1, "%s: %s", path, strerror(e));
     }
     trn__am_statelog_t *l = trn_xcalloc(1, sizeof *l);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->synced, NULL);
     l->fd = fd;
     l->path = trn_xstrdup(path);
     memcpy(l->magic, magic, 8);
@@ -169,9 +175,12 @@ int trn__am_statelog_append(trn__am_statelog_t *l, const char *payload, size_t l
     trn_buf_t b;
     trn_buf_init(&b);
     trn__am_statelog_frame(&b, payload, len);
+    pthread_mutex_lock(&l->mu);
     int rc = write_all(l->fd, b.data, b.len);
+    if (rc == 0) l->appended_seq++;
+    pthread_mutex_unlock(&l->mu);
     trn_buf_fini(&b);
-    if (rc == 0 && sync) rc = fdatasync(l->fd);
+    if (rc == 0 && sync) rc = trn__am_statelog_sync(l);
     if (rc < 0) {
         trn_log(TRN_LOG_ERROR, "alertmanager", "cannot append to state file", "path", l->path,
                 "error", strerror(errno), NULL);
@@ -211,12 +220,43 @@ int trn__am_statelog_rewrite(trn__am_statelog_t *l, const trn_buf_t *recs)
     }
     free(dir);
     free(tmp);
+    pthread_mutex_lock(&l->mu);
+    while (l->syncing) pthread_cond_wait(&l->synced, &l->mu);
     close(l->fd);
-    /* the new file is ours now; reopen for appends */
+    /* the new file is ours now (fsynced whole); reopen for appends */
     l->fd = open(l->path, O_RDWR | O_APPEND | O_CLOEXEC);
+    l->synced_seq = l->appended_seq;
+    pthread_mutex_unlock(&l->mu);
     close(fd);
     l->appended = 0;
     return l->fd < 0 ? TRN_EIO : 0;
+}
+
+/* Group commit: a caller whose append is not yet durable either runs the
+ * fdatasync itself or waits for the one in progress and re-checks, so N
+ * concurrent notifiers pay for about one flush instead of N in a row. */
+int trn__am_statelog_sync(trn__am_statelog_t *l)
+{
+    int rc = 0;
+    pthread_mutex_lock(&l->mu);
+    uint64_t target = l->appended_seq;
+    while (l->synced_seq < target && rc == 0) {
+        if (l->syncing) {
+            pthread_cond_wait(&l->synced, &l->mu);
+            continue;
+        }
+        l->syncing = true;
+        uint64_t upto = l->appended_seq;
+        int fd = l->fd;
+        pthread_mutex_unlock(&l->mu);
+        rc = fd >= 0 ? fdatasync(fd) : -1;
+        pthread_mutex_lock(&l->mu);
+        l->syncing = false;
+        if (rc == 0 && upto > l->synced_seq) l->synced_seq = upto;
+        pthread_cond_broadcast(&l->synced);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return rc < 0 ? TRN_EIO : 0;
 }
 
 size_t trn__am_statelog_appended(const trn__am_statelog_t *l)
@@ -228,6 +268,8 @@ void trn__am_statelog_close(trn__am_statelog_t *l)
 {
     if (!l) return;
     if (l->fd >= 0) close(l->fd);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->synced);
     free(l->path);
     free(l);
 }

@@ -9,6 +9,7 @@
  * `filter`), call alerts/alertmanager.h, and encode. Errors are 400 with
  * the message as a JSON string, as Alertmanager's generated server answers;
  * a missing required field is 422 with go-swagger's {code, message}. */
+#include "api/alertmanager.h"
 #include "alerts/alertmanager.h"
 #include "alerts/matchers.h"
 #include "api/api.h"
@@ -643,7 +644,7 @@ static void get_receivers(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_json_arr_end(&j);
 }
 
-static const trn_route_t routes[] = {
+const trn_route_t trn_api_alertmanager_routes[] = {
     {.method = "GET", .pattern = "/api/v2/alerts", .fn = get_alerts},
     {.method = "POST", .pattern = "/api/v2/alerts", .fn = post_alerts},
     {.method = "GET", .pattern = "/api/v2/alerts/groups", .fn = get_groups},
@@ -654,4 +655,3 @@ static const trn_route_t routes[] = {
     {.method = "GET", .pattern = "/api/v2/status", .fn = get_status},
     {.method = "GET", .pattern = "/api/v2/receivers", .fn = get_receivers},
 };
-const trn_route_table_t trn_api_alertmanager_routes = {routes, sizeof routes / sizeof routes[0]};

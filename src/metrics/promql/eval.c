@@ -283,15 +283,27 @@ static void fetch_open(pq_ev_t *ev, const pq_expr_t *vs, int64_t mint, int64_t m
     if (!ev->st || maxt < mint) return;
     if (trn_store_querier(ev->st, mint, maxt, &f->q) < 0)
         trn__pq_fail(ev, TRN_EEXEC, "cannot open a querier on the metrics store");
+    TRN_ASSERT(ev->qt->n < (int)(sizeof ev->qt->q / sizeof ev->qt->q[0]));
+    ev->qt->q[ev->qt->n++] = f->q;
     trn_diag_t sd;
     trn_diag_init(&sd);
     int rc = trn_querier_select(f->q, vs->ms, vs->n_ms, ev->a, &f->series, &f->n, &sd);
     if (rc < 0) {
-        trn_querier_close(f->q);
-        f->q = NULL;
         trn__pq_fail(ev, rc == TRN_ELIMIT ? TRN_ELIMIT : TRN_EEXEC, "%s",
                      sd.msg[0] ? sd.msg : "selecting series failed");
     }
+}
+
+/* Closes a querier opened by fetch_open and forgets it. NULL allowed. */
+static void close_q(pq_ev_t *ev, trn_querier_t *q)
+{
+    if (!q) return;
+    for (int i = 0; i < ev->qt->n; i++)
+        if (ev->qt->q[i] == q) {
+            ev->qt->q[i] = ev->qt->q[--ev->qt->n];
+            break;
+        }
+    trn_querier_close(q);
 }
 
 /* Upper bound: first index with t > x. */
@@ -330,7 +342,6 @@ static pq_vec_t eval_vsel(pq_ev_t *ev, const pq_expr_t *e, bool want_ts)
         trn_sample_t *pts = NULL;
         size_t np = 0;
         if (trn_querier_samples(f.q, &f.series[si], mint, maxt, ev->scratch, &pts, &np) < 0) {
-            trn_querier_close(f.q);
             trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
         }
         ev->samples_read += np;
@@ -353,24 +364,21 @@ static pq_vec_t eval_vsel(pq_ev_t *ev, const pq_expr_t *e, bool want_ts)
         }
         trn_labels_t ls;
         if (trn_labels_copy(ev->a, &f.series[si].labels, &ls) < 0) {
-            trn_querier_close(f.q);
             trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
         }
         if (out.n == out.cap) {
             size_t nc = out.cap ? out.cap * 2 : 8;
             pq_series_t *ns = trn_arena_grow(ev->a, out.s, out.cap * sizeof *ns, nc * sizeof *ns);
             if (!ns) {
-                trn_querier_close(f.q);
                 trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
             }
             out.s = ns;
             out.cap = nc;
         }
         out.s[out.n++] = (pq_series_t){.labels = ls, .v = v, .ok = ok, .ts = ts};
-        if (ev->max_samples && ev->cur_samples + any > ev->max_samples) trn_querier_close(f.q);
         trn__pq_charge(ev, any);
     }
-    if (f.q) trn_querier_close(f.q);
+    close_q(ev, f.q);
     return out;
 }
 
@@ -398,7 +406,6 @@ static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends
             trn_sample_t *pts = NULL;
             size_t np = 0;
             if (trn_querier_samples(f.q, &f.series[si], mint, maxt, keep ? ev->a : ev->scratch, &pts, &np) < 0) {
-                trn_querier_close(f.q);
                 trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
             }
             ev->samples_read += np;
@@ -407,14 +414,13 @@ static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends
                 if (!trn_is_stale_nan(pts[j].v)) pts[k++] = pts[j];
             if (k) {
                 pq_rseries_t rs = {.labels = f.series[si].labels, .pts = pts, .n = k};
-                if (ev->max_samples && ev->cur_samples + k > ev->max_samples) trn_querier_close(f.q);
                 trn__pq_charge(ev, k);
                 cb(ev, ctx, &rs);
                 ev->cur_samples -= k;
             }
             if (!keep) trn_arena_reset(ev->scratch, m);
         }
-        if (f.q) trn_querier_close(f.q);
+        close_q(ev, f.q);
         return;
     }
     TRN_ASSERT(e->kind == PQ_SUBQ);
@@ -615,9 +621,8 @@ static void sig_ordinals(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *l, pq_vec_t 
     for (size_t i = 0; i < sv.n; i++) (*sigs)[i] = sv.s[i].labels;
 }
 
-static void fmt_labels(pq_ev_t *ev, const trn_labels_t *ls, char *out, size_t cap)
+static void fmt_labels(const trn_labels_t *ls, char *out, size_t cap)
 {
-    (void)ev;
     trn_buf_t b;
     trn_buf_init(&b);
     trn_labels_format(ls, &b);
@@ -639,8 +644,7 @@ static trn_labels_t result_labels(pq_ev_t *ev, const pq_expr_t *e, const trn_lab
         ls = k;
     }
     for (size_t i = 0; i < e->n_include; i++) {
-        trn_str_t v = trn_labels_get(r, "");
-        v = (trn_str_t){0};
+        trn_str_t v = {0};
         for (size_t j = 0; j < r->n; j++)
             if (trn_str_eq(r->v[j].name, e->include[i])) v = r->v[j].value;
         ls = trn__pq_labels_set(ev, ls, e->include[i], v);
@@ -714,7 +718,7 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
     /* per output series: the last step it was written at, to catch duplicates */
     size_t lastcap = 0;
     int64_t *last = NULL;
-    /* result labels cache per (l, r) pair is implicit: labels computed lazily */
+    /* result labels per left series, recomputed when its right partner changes */
     trn_labels_t **pair_ls = pq_calloc(ev, L->n ? L->n : 1, sizeof(trn_labels_t *));
     int32_t *pair_r = pq_calloc(ev, L->n ? L->n : 1, sizeof(int32_t));
     for (size_t j = 0; j < L->n; j++) pair_r[j] = -1;
@@ -727,15 +731,15 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
             int32_t sg = RO[j];
             if (rsel[sg] >= 0) {
                 char a[300], b[300], g[300];
-                fmt_labels(ev, &R->s[j].labels, a, sizeof a);
-                fmt_labels(ev, &R->s[rsel[sg]].labels, b, sizeof b);
+                fmt_labels(&R->s[j].labels, a, sizeof a);
+                fmt_labels(&R->s[rsel[sg]].labels, b, sizeof b);
                 trn_labels_t mg = sigs[sg];
                 if (!e->on) {
                     /* Prometheus prints the labels of the match group as the
                      * series' labels minus the ignored ones */
                     mg = match_sig(ev, e, &R->s[j].labels);
                 }
-                fmt_labels(ev, &mg, g, sizeof g);
+                fmt_labels(&mg, g, sizeof g);
                 const char *d1 = a, *d2 = b;
                 if (strcmp(d1, d2) > 0) {
                     d1 = b;
@@ -748,9 +752,6 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
                              g, e->card == CARD_ONE_TO_MANY ? "left" : "right", d1, d2);
             }
             rsel[sg] = (int32_t)j;
-        }
-        if (e->card != CARD_ONE_TO_ONE) {
-            /* duplicates of result labels are detected through the output map */
         }
         for (size_t j = 0; j < L->n; j++) {
             if (!L->s[j].ok[i]) continue;
@@ -781,7 +782,6 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
                 *pair_ls[j] = result_labels(ev, e, &L->s[j].labels, &R->s[rj].labels);
                 pair_r[j] = rj;
             }
-            size_t before = out.n;
             pq_series_t *o = trn__pq_out_series(ev, &out, &omap, *pair_ls[j],
                                                 e->return_bool || L->s[j].drop_name);
             size_t oi = (size_t)(o - out.s);
@@ -794,7 +794,6 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
                 last = nl;
                 lastcap = nc;
             }
-            (void)before;
             if (e->card != CARD_ONE_TO_ONE && last[oi] == (int64_t)i)
                 trn__pq_fail(ev, TRN_EEXEC,
                              "multiple matches for labels: grouping labels must ensure unique matches");
@@ -870,7 +869,6 @@ pq_val_t trn__pq_eval(pq_ev_t *ev, const pq_expr_t *e)
         int64_t *ends = trn__pq_alloc(ev, ev->n_steps * sizeof *ends);
         int64_t range;
         collect_ctx_t c = {0};
-        for (size_t i = 0; i < ev->n_steps; i++) (void)i;
         c.lo = INT64_MIN;
         c.hi = INT64_MAX;
         for_each_range_series(ev, e, ends, &range, collect_cb, &c, true);
@@ -939,13 +937,8 @@ static int cmp_series_labels(const void *a, const void *b)
  * when they overlap in time. */
 static void cleanup_names(pq_ev_t *ev, pq_vec_t *v)
 {
-    bool any = false;
     for (size_t i = 0; i < v->n; i++)
-        if (v->s[i].drop_name) {
-            v->s[i].labels = trn__pq_labels_drop_name(ev, v->s[i].labels);
-            any = true;
-        }
-    (void)any;
+        if (v->s[i].drop_name) v->s[i].labels = trn__pq_labels_drop_name(ev, v->s[i].labels);
     if (v->n < 2) return;
     pq_vec_t out = {0};
     pq_lmap_t m;
@@ -1022,8 +1015,8 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
     pq_ev_t *volatile ev = &ev_s;
     ev->st = st;
     ev->a = a;
-    ev->qtext = qtext;
-    ev->qlen = qlen;
+    ev->qtext = qtext ? qtext : e->src;
+    ev->qlen = qtext ? qlen : e->src_len;
     ev->start = start;
     ev->end = end;
     ev->step = step;
@@ -1043,7 +1036,10 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
                             (long long)(max_points / 1000), (long long)(max_points % 1000));
     trn_arena_t *volatile scratch = trn_arena_new(0);
     ev->scratch = scratch;
+    pq_qtrack_t qt = {.n = 0};
+    ev->qt = &qt;
     if (setjmp(jb)) {
+        for (int i = 0; i < qt.n; i++) trn_querier_close(qt.q[i]);
         trn_arena_free(scratch);
         if (!d || !d->code) trn_diag_set(d, TRN_EEXEC, -1, "evaluation failed");
         return d ? d->code : TRN_EEXEC;

@@ -37,6 +37,12 @@ typedef struct pq_rseries {
     bool drop_name;
 } pq_rseries_t;
 
+/* Queriers open right now, so an error unwinding with longjmp can close them. */
+typedef struct pq_qtrack {
+    trn_querier_t *q[16];
+    int n;
+} pq_qtrack_t;
+
 typedef struct pq_ev {
     trn_store_t *st;
     trn_arena_t *a;
@@ -58,6 +64,7 @@ typedef struct pq_ev {
     void *cancel_ctx;
     trn_diag_t *d;
     jmp_buf *jb;
+    pq_qtrack_t *qt; /* shared with subquery evaluators */
     /* annotations */
     const char **warns;
     size_t n_warns, cap_warns;

@@ -660,9 +660,6 @@ typedef struct sort_item {
     double v;
 } sort_item_t;
 
-static const trn_str_t *g_sort_labels;
-static size_t g_sort_n;
-
 /* Go's strings compare bytewise; sort_by_label uses natural ordering of
  * label values in newer Prometheus versions. */
 static int natural_cmp(trn_str_t a, trn_str_t b)
@@ -696,14 +693,15 @@ static int natural_cmp(trn_str_t a, trn_str_t b)
     return 0;
 }
 
-static int by_label_cmp(const pq_series_t *x, const pq_series_t *y)
+static int by_label_cmp(const pq_series_t *x, const pq_series_t *y, const trn_str_t *names,
+                        size_t n_names)
 {
-    for (size_t k = 0; k < g_sort_n; k++) {
+    for (size_t k = 0; k < n_names; k++) {
         trn_str_t a = {0}, b = {0};
         for (size_t j = 0; j < x->labels.n; j++)
-            if (trn_str_eq(x->labels.v[j].name, g_sort_labels[k])) a = x->labels.v[j].value;
+            if (trn_str_eq(x->labels.v[j].name, names[k])) a = x->labels.v[j].value;
         for (size_t j = 0; j < y->labels.n; j++)
-            if (trn_str_eq(y->labels.v[j].name, g_sort_labels[k])) b = y->labels.v[j].value;
+            if (trn_str_eq(y->labels.v[j].name, names[k])) b = y->labels.v[j].value;
         int c = natural_cmp(a, b);
         if (c) return c;
     }
@@ -804,8 +802,7 @@ static pq_vec_t eval_label_join(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t in)
         pq_series_t *s = &in.s[si];
         size_t total = 0;
         for (size_t k = 3; k < e->n_args; k++) {
-            trn_str_t v = trn_labels_get(&s->labels, "");
-            v = (trn_str_t){0};
+            trn_str_t v = {0};
             for (size_t j = 0; j < s->labels.n; j++)
                 if (trn_str_eq(s->labels.v[j].name, strarg(e->args[k]))) v = s->labels.v[j].value;
             total += v.len + sep.len;
@@ -1026,17 +1023,6 @@ static pq_vec_t eval_histogram_quantile(pq_ev_t *ev, const pq_expr_t *e, const d
     return out;
 }
 
-static bool val_less_nan_first(double a, double b)
-{
-    if (isnan(a)) return true;
-    return a < b;
-}
-static bool val_greater_nan_first(double a, double b)
-{
-    if (isnan(a)) return true;
-    return a > b;
-}
-
 pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
 {
     pq_val_t r = {0};
@@ -1211,23 +1197,21 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
         if (ns == 1) {
             /* instant: order by the (single) step's value / labels; insertion
              * sort keeps Go's order for equal keys on small inputs */
-            if (id == F_SORT_BY_LABEL || id == F_SORT_BY_LABEL_DESC) {
-                g_sort_n = e->n_args - 1;
-                trn_str_t *names = trn__pq_alloc(ev, (g_sort_n ? g_sort_n : 1) * sizeof *names);
-                for (size_t k = 1; k < e->n_args; k++) names[k - 1] = strarg(e->args[k]);
-                g_sort_labels = names;
-            }
+            size_t n_names = e->n_args - 1;
+            trn_str_t *names = trn__pq_alloc(ev, (n_names ? n_names : 1) * sizeof *names);
+            for (size_t k = 1; k < e->n_args; k++) names[k - 1] = strarg(e->args[k]);
             for (size_t a = 1; a < in.n; a++) {
                 pq_series_t x = in.s[a];
                 size_t b = a;
                 while (b > 0) {
                     pq_series_t *y = &in.s[b - 1];
+                    /* Go's sort.Reverse over Prometheus's value heaps: NaN sorts last */
                     bool less;
                     switch (id) {
-                    case F_SORT: less = val_less_nan_first(y->v[0], x.v[0]) ? false : (isnan(x.v[0]) ? !isnan(y->v[0]) : x.v[0] < y->v[0]); break;
-                    case F_SORT_DESC: less = isnan(x.v[0]) ? false : (isnan(y->v[0]) ? true : x.v[0] > y->v[0]); break;
-                    case F_SORT_BY_LABEL: less = by_label_cmp(&x, y) < 0; break;
-                    default: less = by_label_cmp(&x, y) > 0; break;
+                    case F_SORT: less = isnan(y->v[0]) || y->v[0] > x.v[0]; break;
+                    case F_SORT_DESC: less = isnan(y->v[0]) || y->v[0] < x.v[0]; break;
+                    case F_SORT_BY_LABEL: less = by_label_cmp(&x, y, names, n_names) < 0; break;
+                    default: less = by_label_cmp(&x, y, names, n_names) > 0; break;
                     }
                     if (!less) break;
                     in.s[b] = in.s[b - 1];
@@ -1235,7 +1219,6 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
                 }
                 in.s[b] = x;
             }
-            (void)val_greater_nan_first;
         }
         r.vec = in;
         return r;

@@ -120,6 +120,10 @@ struct trn_promql_expr {
 
     /* PQ_UNARY (op OP_ADD/OP_SUB), PQ_PAREN, PQ_MSEL (the selector), PQ_SUBQ, PQ_AGG */
     pq_expr_t *inner;
+
+    /* root only: the query text (arena copy), for annotation positions */
+    const char *src;
+    size_t src_len;
 };
 
 /* ---- functions ---------------------------------------------------------- */

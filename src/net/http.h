@@ -39,7 +39,7 @@ typedef struct trn_route {
     const char *pattern; /* "/api/v1/label/:name/values"; a trailing "*" matches the rest */
     trn_http_handler_fn *fn;
     unsigned flags;
-    size_t max_body_bytes; /* 0 = the server default */
+    size_t max_body_bytes; /* 0 = the server limit; a route may only lower it */
 } trn_route_t;
 
 typedef struct trn_http_opts {

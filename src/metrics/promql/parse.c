@@ -764,7 +764,11 @@ static void track_selector(parser_t *p, pq_expr_t *vs)
             trn_matcher_t **n =
                 trn_arena_grow(p->a, p->ms_all, p->cap_ms_all * sizeof *n, nc * sizeof *n);
             if (!n) {
+                /* the parse fails: release this selector's regexes now, since
+                 * they cannot be tracked for release_all */
                 perr(p, vs->pos, "query too large for the memory budget");
+                for (size_t k = 0; k < vs->n_ms; k++) trn_matcher_fini(&vs->ms[k]);
+                vs->n_ms = 0;
                 return;
             }
             p->ms_all = n;

@@ -47,8 +47,7 @@ static const char rejected_help[] =
     "Rejected ingest data by protocol and reason: samples where known, else one per request.";
 static const char samples_help[] = "Samples stored by ingest protocol.";
 
-static void count_rejected(trn_api_ctx_t *ctx, const char *protocol, const char *reason,
-                           uint64_t n)
+static void count_rejected(trn_api_ctx_t *ctx, const char *protocol, const char *reason, uint64_t n)
 {
     if (!ctx->registry || !n) return;
     char labels[160];
@@ -120,14 +119,15 @@ static void handle_write(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
         return;
     }
 
-    for (size_t i = 0; i < res.n_meta; i++) trn_store_set_metadata(ctx->store, &res.meta[i]);
+    for (size_t i = 0; i < res.n_meta; i++)
+        trn_store_set_metadata(ctx->store, &res.meta[i]);
     trn_append_result_t ar = {0};
     if (res.n_series) {
         rc = trn_store_append(ctx->store, res.series, res.n_series, &ar, &d);
         if (rc < 0) {
             count_rejected(ctx, proto, "store_error", res.n_samples);
-            trn_http_error_text(resp, trn_http_status_for(rc) == 400 ? 500
-                                                                    : trn_http_status_for(rc),
+            trn_http_error_text(resp,
+                                trn_http_status_for(rc) == 400 ? 500 : trn_http_status_for(rc),
                                 "storing samples failed: %s", d.msg);
             return;
         }
@@ -154,8 +154,7 @@ static void handle_write(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
     if (ar.too_old)
         snprintf(msg + n, sizeof msg - (size_t)n,
                  "%sout of bounds: dropped %llu of %llu samples older than the head accepts",
-                 n ? "; " : "", (unsigned long long)ar.too_old,
-                 (unsigned long long)res.n_samples);
+                 n ? "; " : "", (unsigned long long)ar.too_old, (unsigned long long)res.n_samples);
     trn_http_error_text(resp, 400, "%s", msg);
 }
 
@@ -201,8 +200,7 @@ static void handle_import(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
         return;
     }
     trn_str_t body = trn_http_body(req);
-    trn_expo_format_t fmt =
-        trn_expo_format_from_content_type(trn_http_header(req, "Content-Type"));
+    trn_expo_format_t fmt = trn_expo_format_from_content_type(trn_http_header(req, "Content-Type"));
     int64_t now = trn_now_ms();
     trn_import_batch_t b;
     rc = trn_import_parse(body.p, body.len, fmt, now, &extra, 0, a, &b, &d);
@@ -211,7 +209,8 @@ static void handle_import(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
         trn_http_error_text(resp, trn_http_status_for(rc), "%s", d.msg);
         return;
     }
-    for (size_t i = 0; i < b.n_meta; i++) trn_store_set_metadata(ctx->store, &b.meta[i]);
+    for (size_t i = 0; i < b.n_meta; i++)
+        trn_store_set_metadata(ctx->store, &b.meta[i]);
 
     /* Older than the head (or, with an empty head, than an hour ago): backfill. */
     trn_store_stats_t st;

@@ -190,6 +190,17 @@ def test_import_prometheus_text(trine):
     assert wait_for(lambda: instant(trine, "e2e_import_nots", int(time.time() * 1000)))
 
 
+def test_import_default_timestamp_parameter(trine):
+    at = int(time.time()) - 60
+    status, msg = post(trine.url + "/api/v1/import/prometheus?timestamp=%d" % at,
+                       b"e2e_import_at 9\n", {"Content-Type": "text/plain"})
+    assert status == 204, msg
+    res = wait_for(lambda: instant(trine, "e2e_import_at", at * 1000))
+    assert res and res[0]["value"] == [at, "9"]
+    status, msg = post(trine.url + "/api/v1/import/prometheus?timestamp=yesterday", b"x 1\n")
+    assert status == 400 and "invalid timestamp" in msg, msg
+
+
 def test_import_rejects_bad_line_with_position(trine):
     status, msg = post(trine.url + "/api/v1/import/prometheus",
                        b'ok_metric 1\nbad{a="1" 2\n', {"Content-Type": "text/plain"})

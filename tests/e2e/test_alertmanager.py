@@ -346,9 +346,10 @@ receivers:
 """
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_email_over_smtp(trine_factory):
-    import asyncore  # noqa: F401 - smtpd drives asyncore
-    import smtpd
+    smtpd = pytest.importorskip("smtpd")  # Python < 3.12; drives asyncore
+    import asyncore
     import socket as sock
 
     got = []
@@ -364,7 +365,6 @@ def test_email_over_smtp(trine_factory):
     stop = threading.Event()
 
     def loop():
-        import asyncore
         while not stop.is_set():
             asyncore.loop(timeout=0.1, count=1)
 

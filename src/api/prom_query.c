@@ -219,10 +219,33 @@ static bool param_time(trn_http_req_t *req, trn_http_resp_t *resp, const char *n
     return true;
 }
 
+/* Cancellation: the engine polls this between series; the socket is looked
+ * at no more than every 20 ms. */
+typedef struct cancel_ctx {
+    trn_http_req_t *req;
+    int64_t next_ns;
+} cancel_ctx_t;
+
+static bool client_gone(void *vctx)
+{
+    cancel_ctx_t *c = vctx;
+    int64_t now = trn_mono_ns();
+    if (now < c->next_ns) return false;
+    c->next_ns = now + 20 * 1000000;
+    return trn_http_client_gone(c->req);
+}
+
 static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t *resp,
                         trn_promql_opts_t *o, uint64_t *limit)
 {
     memset(o, 0, sizeof *o);
+    cancel_ctx_t *cc = trn_arena_calloc(trn_http_arena(req), 1, sizeof *cc);
+    if (cc) {
+        cc->req = req;
+        cc->next_ns = trn_mono_ns() + 20 * 1000000;
+        o->is_canceled = client_gone;
+        o->cancel_ctx = cc;
+    }
     o->lookback_delta_ms = ctx && ctx->lookback_delta_ms ? ctx->lookback_delta_ms : 5 * 60 * 1000;
     o->timeout_ms = ctx && ctx->query_timeout_ms ? ctx->query_timeout_ms : 2 * 60 * 1000;
     o->max_samples = ctx && ctx->query_max_samples ? ctx->query_max_samples : 50000000;

@@ -105,7 +105,7 @@ static inline bool trn_pb_bool(const trn_pb_field_t *f)
 }
 
 /* The common shapes in one step: a one-byte tag (field 1..15) followed by
- * a one-byte varint or length, or by a fixed64. Everything else, and every
+ * a one-byte varint, a one- or two-byte length, or a fixed64. Everything else, and every
  * error, goes through trn_pb_next_slow. */
 static inline int trn_pb_next(trn_pb_t *r, trn_pb_field_t *f, trn_diag_t *d)
 {
@@ -124,6 +124,19 @@ static inline int trn_pb_next(trn_pb_t *r, trn_pb_field_t *f, trn_diag_t *d)
             f->bytes.len = p[1];
             r->p = p + 2 + p[1];
             return 1;
+        }
+        if (wire == TRN_PB_LEN && p[1] >= 0x80 && left >= 3 && p[2] < 0x80) {
+            size_t n = (size_t)(p[1] & 0x7f) | (size_t)p[2] << 7;
+            if (n <= left - 3) {
+                f->num = tag >> 3;
+                f->wire = TRN_PB_LEN;
+                f->u = 0;
+                f->offset = (size_t)(p - r->base);
+                f->bytes.p = (const char *)p + 3;
+                f->bytes.len = n;
+                r->p = p + 3 + n;
+                return 1;
+            }
         }
         if (wire == TRN_PB_VARINT && p[1] < 0x80) {
             f->num = tag >> 3;

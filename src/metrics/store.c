@@ -1,20 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The metrics store: the head behind a read-write lock, the querier, the
- * metadata table and the statistics (contract: metrics/store.h).
+/* The metrics store: open and close, appends, WAL replay, metadata and
+ * statistics (contract: metrics/store.h; queriers in store_query.c,
+ * block cuts, compaction and retention in store_maint.c).
  *
- * Appends take the write lock for a whole batch: every series is looked up
- * by its label hash and every sample appended to its chunk while the lock is
- * held, so a batch costs one lock round trip. Queriers take the read lock per
- * call, never for their whole life, so a slow query does not stall ingest.
- * What a querier hands out (label views into the head's interned strings)
- * must outlive those calls: the head frees series only when no querier is
- * open (n_queriers), otherwise emptied series wait for a later truncation.
- *
- * A querier's series refs index a per-querier table of entries, each naming
- * the head series (and later the block series) that make up one label set.
- *
- * Durability: while the write lock is held, the batch is also encoded into
- * WAL records (new series first, then one SAMPLES record) and queued with
+ * Appends take the head's write lock for a whole batch: every series is
+ * looked up by its label hash and every sample appended to its chunk while
+ * the lock is held, so a batch costs one lock round trip and no allocation
+ * per sample. While the lock is held the batch is also encoded into WAL
+ * records (new series first, then one SAMPLES record) and queued with
  * trn_wal_log, so the WAL order is the order the head applied things in.
  * The lock is dropped before trn_wal_commit waits for write/fsync, which lets
  * concurrent appenders share one fsync (group commit in core/wal.c). Only

@@ -33,6 +33,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "core/version.h"
 #include "ingest/exposition.h"
 #include "metrics/store.h"
 
@@ -47,7 +48,7 @@
 #define ACCEPT_HEADER                                                                              \
     "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"             \
     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
-#define USER_AGENT "trine/0.1"
+#define USER_AGENT "trine/" TRN_VERSION
 #define APPEND_BATCH 4096
 #define MAX_SCRAPED_LABELS 256
 

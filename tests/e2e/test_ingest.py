@@ -142,6 +142,7 @@ def test_remote_write_stores_samples_and_metadata(trine):
     ("truncated_protobuf", snappy.compress(b"\x0a\x10\x0a\x03"), RW_HEADERS, 400, "byte offset"),
     ("wrong_wire_type", snappy.compress(b"\x08\x01"), RW_HEADERS, 400,
      "WriteRequest.timeseries (field 1) has wire type varint"),
+    ("huge_snappy_claim", b"\xff\xff\xff\xff\x0f", RW_HEADERS, 413, "exceeds the limit"),
     ("gzip_encoding", b"\x1f\x8b", dict(RW_HEADERS, **{"Content-Encoding": "gzip"}), 415,
      "Content-Encoding"),
     ("rw2_content_type", snappy.compress(b""),

@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "api/health.h"
 #include "api/prom_query.h"
+#include "api/prom_rules.h"
 #include "api/prom_series.h"
 #include "api/prom_status.h"
 #include "api/prom_targets.h"
@@ -18,6 +19,7 @@ const trn_route_table_t trn_api_tables[] = {
     {trn_api_prom_write_routes, TRN_API_PROM_WRITE_N_ROUTES},
     {trn_api_prom_targets_routes, TRN_API_PROM_TARGETS_N_ROUTES},
     {trn_api_prom_query_routes, TRN_API_PROM_QUERY_N_ROUTES},
+    {trn_api_prom_rules_routes, TRN_API_PROM_RULES_N_ROUTES},
     {trn_api_alertmanager_routes, TRN_API_ALERTMANAGER_N_ROUTES},
 };
 const size_t trn_api_n_tables = sizeof trn_api_tables / sizeof trn_api_tables[0];

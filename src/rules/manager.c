@@ -354,10 +354,7 @@ trn_rule_manager_t *trn_rule_manager_new(trn_store_t *store, trn_registry_t *reg
     trn_rule_manager_t *m = trn_xcalloc(1, sizeof *m);
     m->store = store;
     m->reg = registry;
-    if (opts)
-        m->o = *opts;
-    else
-        m->o.restore_for_state = true;
+    if (opts) m->o = *opts;
     if (!m->o.lookback_delta_ms) m->o.lookback_delta_ms = 5 * 60 * 1000;
     if (!m->o.query_timeout_ms) m->o.query_timeout_ms = 2 * 60 * 1000;
     if (!m->o.query_max_samples) m->o.query_max_samples = 50000000;
@@ -419,9 +416,9 @@ static void init_group(trn_rule_manager_t *m, trn_rule_group_t *g)
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cond, NULL);
     g->m = m;
-    g->should_restore = m->o.restore_for_state;
+    g->should_restore = !m->o.no_for_state_restore;
     for (size_t i = 0; i < g->n_rules; i++)
-        g->rules[i].restored = !m->o.restore_for_state;
+        g->rules[i].restored = m->o.no_for_state_restore;
     group_metrics(m, g);
 }
 

@@ -321,7 +321,9 @@ static void test_rules_for_state_restored_after_restart(void **state)
     (void)state;
     trn_store_t *s = mem_store();
     seed_data(s);
-    trn_rule_manager_opts_t o = {.for_grace_period_ms = S(30), .restore_for_state = true};
+    trn_rule_manager_opts_t o = {
+        .for_grace_period_ms = S(30),
+    };
     trn_rule_manager_t *m = seed_manager(s, &o);
     for (int64_t ts = T0; ts <= T0 + S(90); ts += S(30))
         assert_int_equal(trn_rule_manager_eval_at(m, ts), 0);
@@ -491,7 +493,8 @@ static void test_rules_notify_firing_and_resolved(void **state)
         "groups:\n- name: g\n  interval: 30s\n  rules:\n  - alert: Down\n    expr: up == 0\n";
     trn_rules_config_t *c;
     assert_int_equal(trn_rules_config_load_text("r.yml", text, strlen(text), 0, &c, NULL), 0);
-    trn_rule_manager_opts_t o = {.external_url = "http://trine:9090/", .restore_for_state = false};
+    trn_rule_manager_opts_t o = {.external_url = "http://trine:9090/",
+                                 .no_for_state_restore = true};
     trn_rule_manager_t *m = trn_rule_manager_new(s, NULL, &o);
     sink_t k = {0};
     trn_rule_manager_set_notify(m, notify, &k);

@@ -22,6 +22,8 @@
  * configs written for Alertmanager still load. */
 #include "alerts/config.h"
 
+#include "alerts/am_int.h"
+
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/timefmt.h"
@@ -1008,6 +1010,8 @@ static int load_tree(loader_t *L, const trn_yaml_node_t *root)
             if ((rc = read_receiver(L, v->items[i], r)) < 0) return rc;
             if (trn_am_config_receiver(c, r->name))
                 return trn_yaml_error(L->d, v->items[i], "notification config name \"%s\" is not unique", r->name);
+            for (size_t k = 0; k < r->n_integrations; k++)
+                r->integrations[k].tmpl_prefix = trn_arena_printf(L->a, "__trn.r%zu.i%zu.", c->n_receivers, k);
             c->n_receivers++;
         }
     }
@@ -1059,6 +1063,7 @@ int trn_am_config_parse(const char *name, const char *buf, size_t len, trn_am_co
         goto fail;
     }
     if ((rc = load_tree(&L, root)) < 0) goto fail;
+    if ((rc = trn__am_templates_load(c, d)) < 0) goto fail;
     c->yaml_text = text ? text : trn_xstrndup(buf, len);
     text = NULL;
     trn_yaml_free(inner);

@@ -59,6 +59,7 @@ typedef struct trn_am_integration {
     size_t n_fields;
     trn_am_http_config_t http;
     int line;
+    const char *tmpl_prefix; /* names of this integration's parsed templates */
 } trn_am_integration_t;
 
 typedef struct trn_am_receiver {
@@ -143,6 +144,7 @@ typedef struct trn_am_config {
     const char **templates; /* glob patterns, as written */
     size_t n_templates;
     const char *source_path;
+    struct trn_tmpl *tmpl; /* default + `templates` files + every option text, parsed */
     char *yaml_text; /* the Alertmanager YAML itself (unwrapped), NUL-terminated */
 } trn_am_config_t;
 

@@ -3,11 +3,11 @@
  * labels, labels, scrapePool, scrapeUrl, globalUrl, lastError, lastScrape
  * in RFC3339, lastScrapeDuration in seconds, health, scrapeInterval,
  * scrapeTimeout), droppedTargets (discovered labels, scrapePool) and
- * droppedTargetCounts per pool. `state` (active, dropped, any) filters the
+ * droppedTargetCounts for every pool. `state` (active, dropped, any) filters the
  * lists — a filtered-out list is still present, empty, as Prometheus
  * documents — and `scrapePool` limits them to one job. globalUrl is the
  * scrape URL with a loopback host replaced by this machine's hostname. */
-#include "api/api.h"
+#include "api/prom_targets.h"
 #include "core/json.h"
 #include "core/timefmt.h"
 #include "scrape/scrape.h"
@@ -67,10 +67,12 @@ static void targets(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     bool show_active = any || strcasecmp(state, "active") == 0;
     bool show_dropped = any || strcasecmp(state, "dropped") == 0;
     trn_target_info_t *act = NULL, *drop = NULL;
-    size_t na = 0, nd = 0;
+    trn_scrape_pool_info_t *pools = NULL;
+    size_t na = 0, nd = 0, np = 0;
     if (api->scrape) {
         int rc = trn_scrape_manager_targets(api->scrape, trn_http_arena(req), &act, &na, &drop,
                                             &nd);
+        if (rc == 0) rc = trn_scrape_manager_pools(api->scrape, trn_http_arena(req), &pools, &np);
         if (rc < 0) {
             trn_api_prom_error_code(resp, rc, "too many targets for the request's memory budget");
             return;
@@ -141,17 +143,13 @@ static void targets(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     }
     trn_json_arr_end(&j);
 
-    /* Dropped counts per pool (sorted by pool, so runs are contiguous). */
+    /* Dropped counts for every pool, zero included. */
     trn_json_key(&j, "droppedTargetCounts");
     trn_json_obj_begin(&j);
-    for (size_t i = 0; i < nd;) {
-        size_t k = i;
-        while (k < nd && strcmp(drop[k].pool, drop[i].pool) == 0) k++;
-        if (!pool || !*pool || strcmp(pool, drop[i].pool) == 0) {
-            trn_json_key(&j, drop[i].pool);
-            trn_json_uint(&j, k - i);
-        }
-        i = k;
+    for (size_t i = 0; i < np; i++) {
+        if (pool && *pool && strcmp(pool, pools[i].name) != 0) continue;
+        trn_json_key(&j, pools[i].name);
+        trn_json_uint(&j, pools[i].n_dropped);
     }
     trn_json_obj_end(&j);
 
@@ -159,8 +157,6 @@ static void targets(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_json_obj_end(&j);
 }
 
-static const trn_route_t routes[] = {
+const trn_route_t trn_api_prom_targets_routes[TRN_API_PROM_TARGETS_N_ROUTES] = {
     {.method = "GET|POST", .pattern = "/api/v1/targets", .fn = targets},
 };
-
-const trn_route_table_t trn_api_prom_targets_routes = {routes, sizeof routes / sizeof routes[0]};

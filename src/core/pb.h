@@ -14,6 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* The inline fast path loads fixed64 values with memcpy. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "pb.h assumes a little-endian host");
 
 /* Wire types (the low three bits of a tag). Groups (3, 4) are rejected. */
 typedef enum {
@@ -47,8 +51,10 @@ void trn_pb_init(trn_pb_t *r, const void *buf, size_t len);
 trn_pb_t trn_pb_sub(const trn_pb_t *r, const trn_pb_field_t *f);
 /* Reads the next field into *f: returns 1, 0 at the end of the message, or
  * TRN_EINVAL (d names the offset and problem: truncated varint, length past
- * the end, field number 0, group or unknown wire type). */
-int trn_pb_next(trn_pb_t *r, trn_pb_field_t *f, trn_diag_t *d);
+ * the end, field number 0, group or unknown wire type). Inline fast path
+ * at the bottom of this header; trn_pb_next_slow does the general case. */
+static inline int trn_pb_next(trn_pb_t *r, trn_pb_field_t *f, trn_diag_t *d);
+int trn_pb_next_slow(trn_pb_t *r, trn_pb_field_t *f, trn_diag_t *d);
 /* Checks f has wire type want; TRN_EINVAL naming message and field if not. */
 int trn_pb_want(const trn_pb_field_t *f, trn_pb_wire_t want, const char *msg_name,
                 const char *field_name, trn_diag_t *d);
@@ -96,6 +102,66 @@ static inline float trn_pb_float(const trn_pb_field_t *f)
 static inline bool trn_pb_bool(const trn_pb_field_t *f)
 {
     return f->u != 0;
+}
+
+/* The common shapes in one step: a one-byte tag (field 1..15) followed by
+ * a one-byte varint, a one- or two-byte length, or a fixed64. Everything else, and every
+ * error, goes through trn_pb_next_slow. */
+static inline int trn_pb_next(trn_pb_t *r, trn_pb_field_t *f, trn_diag_t *d)
+{
+    const uint8_t *p = r->p;
+    if (p >= r->end) return 0;
+    size_t left = (size_t)(r->end - p);
+    uint8_t tag = p[0];
+    if (tag >= 8 && tag < 0x80 && left >= 2) {
+        unsigned wire = tag & 7;
+        if (wire == TRN_PB_LEN && p[1] < 0x80 && (size_t)p[1] <= left - 2) {
+            f->num = tag >> 3;
+            f->wire = TRN_PB_LEN;
+            f->u = 0;
+            f->offset = (size_t)(p - r->base);
+            f->bytes.p = (const char *)p + 2;
+            f->bytes.len = p[1];
+            r->p = p + 2 + p[1];
+            return 1;
+        }
+        if (wire == TRN_PB_LEN && p[1] >= 0x80 && left >= 3 && p[2] < 0x80) {
+            size_t n = (size_t)(p[1] & 0x7f) | (size_t)p[2] << 7;
+            if (n <= left - 3) {
+                f->num = tag >> 3;
+                f->wire = TRN_PB_LEN;
+                f->u = 0;
+                f->offset = (size_t)(p - r->base);
+                f->bytes.p = (const char *)p + 3;
+                f->bytes.len = n;
+                r->p = p + 3 + n;
+                return 1;
+            }
+        }
+        if (wire == TRN_PB_VARINT && p[1] < 0x80) {
+            f->num = tag >> 3;
+            f->wire = TRN_PB_VARINT;
+            f->u = p[1];
+            f->offset = (size_t)(p - r->base);
+            f->bytes.p = NULL;
+            f->bytes.len = 0;
+            r->p = p + 2;
+            return 1;
+        }
+        if (wire == TRN_PB_I64 && left >= 9) {
+            uint64_t x;
+            memcpy(&x, p + 1, 8); /* little-endian hosts only (x86-64, arm64) */
+            f->num = tag >> 3;
+            f->wire = TRN_PB_I64;
+            f->u = x;
+            f->offset = (size_t)(p - r->base);
+            f->bytes.p = NULL;
+            f->bytes.len = 0;
+            r->p = p + 9;
+            return 1;
+        }
+    }
+    return trn_pb_next_slow(r, f, d);
 }
 
 #endif

@@ -93,7 +93,8 @@ void trn_expo_parser_free(trn_expo_parser_t *p)
 trn_expo_format_t trn_expo_format_from_content_type(const char *ct)
 {
     if (!ct) return TRN_EXPO_TEXT;
-    while (*ct == ' ' || *ct == '\t') ct++;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
     static const char om[] = "application/openmetrics-text";
     if (strncasecmp(ct, om, sizeof om - 1) == 0) return TRN_EXPO_OPENMETRICS;
     return TRN_EXPO_TEXT;
@@ -121,7 +122,8 @@ __attribute__((format(printf, 4, 5))) static int fail(trn_expo_parser_t *p, cons
 
 static void skip_ws(cursor_t *c)
 {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t')) c->p++;
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+        c->p++;
 }
 
 static bool is_name_start(char ch, bool metric)
@@ -140,7 +142,8 @@ static bool read_name(cursor_t *c, bool metric, trn_str_t *out)
 {
     if (c->p >= c->end || !is_name_start(*c->p, metric)) return false;
     const char *s = c->p++;
-    while (c->p < c->end && is_name_char(*c->p, metric)) c->p++;
+    while (c->p < c->end && is_name_char(*c->p, metric))
+        c->p++;
     out->p = s;
     out->len = (size_t)(c->p - s);
     return true;
@@ -179,6 +182,21 @@ static int unescape(trn_expo_parser_t *p, const char *in, size_t n, bool quote_e
     return 0;
 }
 
+/* True if p[0..n) is all ASCII (checked a word at a time). */
+static bool is_ascii(const char *s, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (unsigned char)s[i];
+    return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
 /* Reads a double-quoted string at the cursor (which is on the quote). */
 static int read_quoted(trn_expo_parser_t *p, cursor_t *c, trn_str_t *out)
 {
@@ -195,7 +213,8 @@ static int read_quoted(trn_expo_parser_t *p, cursor_t *c, trn_str_t *out)
     if (c->p >= c->end) return fail(p, open, TRN_EINVAL, "unterminated quoted string");
     size_t n = (size_t)(c->p - s);
     c->p++; /* closing quote */
-    if (!trn_utf8_valid(s, n)) return fail(p, s, TRN_EINVAL, "invalid UTF-8 in label value");
+    if (!is_ascii(s, n) && !trn_utf8_valid(s, n))
+        return fail(p, s, TRN_EINVAL, "invalid UTF-8 in label value");
     if (!esc) {
         out->p = s;
         out->len = n;
@@ -254,7 +273,8 @@ static int read_labels(trn_expo_parser_t *p, cursor_t *c, trn_label_t *v, size_t
 static trn_str_t read_token(cursor_t *c)
 {
     const char *s = c->p;
-    while (c->p < c->end && *c->p != ' ' && *c->p != '\t') c->p++;
+    while (c->p < c->end && *c->p != ' ' && *c->p != '\t')
+        c->p++;
     return (trn_str_t){s, (size_t)(c->p - s)};
 }
 
@@ -265,7 +285,8 @@ static bool parse_float(trn_str_t t, double *out)
     if (t.len <= 15) {
         uint64_t x = 0;
         size_t i = 0;
-        for (; i < t.len && t.p[i] >= '0' && t.p[i] <= '9'; i++) x = x * 10 + (uint64_t)(t.p[i] - '0');
+        for (; i < t.len && t.p[i] >= '0' && t.p[i] <= '9'; i++)
+            x = x * 10 + (uint64_t)(t.p[i] - '0');
         if (i == t.len) {
             *out = (double)x;
             return true;
@@ -335,7 +356,17 @@ static int parse_ts(trn_expo_parser_t *p, trn_str_t t, int64_t *ms)
 /* Sorts labels by name and rejects duplicates; drops empty values. */
 static int finish_labels(trn_expo_parser_t *p, trn_labels_t *ls)
 {
-    trn_labels_sort(ls);
+    /* Exposition labels usually come sorted already; check before sorting,
+     * letting distinct first bytes decide without a memcmp call. */
+    for (size_t i = 1; i < ls->n; i++) {
+        const trn_str_t *x = &ls->v[i - 1].name, *y = &ls->v[i].name;
+        bool in_order = x->p[0] != y->p[0] ? (unsigned char)x->p[0] < (unsigned char)y->p[0]
+                                           : trn_str_cmp(*x, *y) <= 0;
+        if (!in_order) {
+            trn_labels_sort(ls);
+            break;
+        }
+    }
     for (size_t i = 1; i < ls->n; i++)
         if (trn_str_eq(ls->v[i - 1].name, ls->v[i].name))
             return fail(p, ls->v[i].name.p, TRN_EINVAL, "duplicate label name \"%.*s\"",
@@ -375,8 +406,8 @@ static int parse_sample(trn_expo_parser_t *p, cursor_t *c, trn_expo_sample_t *s)
     if (c->p >= c->end) return fail(p, c->p, TRN_EINVAL, "expected a value after the series");
     trn_str_t vt = read_token(c);
     if (!parse_float(vt, &s->value))
-        return fail(p, vt.p, TRN_EINVAL, "invalid value \"%.*s\"",
-                    (int)(vt.len > 40 ? 40 : vt.len), vt.p);
+        return fail(p, vt.p, TRN_EINVAL, "invalid value \"%.*s\"", (int)(vt.len > 40 ? 40 : vt.len),
+                    vt.p);
     s->labels = ls;
     s->has_timestamp = false;
     s->t_ms = 0;
@@ -429,8 +460,7 @@ static int parse_sample(trn_expo_parser_t *p, cursor_t *c, trn_expo_sample_t *s)
 
 static bool valid_type(const trn_expo_parser_t *p, trn_str_t t)
 {
-    static const char *const text_types[] = {"counter", "gauge", "histogram", "summary",
-                                             "untyped"};
+    static const char *const text_types[] = {"counter", "gauge", "histogram", "summary", "untyped"};
     static const char *const om_types[] = {"counter", "gauge", "histogram", "gaugehistogram",
                                            "summary", "info",  "stateset",  "unknown"};
     const char *const *v = p->om ? om_types : text_types;
@@ -447,16 +477,19 @@ static int parse_comment(trn_expo_parser_t *p, cursor_t *c, trn_expo_meta_t *m)
     if (c->p >= c->end || (*c->p != ' ' && *c->p != '\t')) return -100;
     skip_ws(c);
     trn_str_t kw = {c->p, 0};
-    while (c->p < c->end && *c->p != ' ' && *c->p != '\t') c->p++;
+    while (c->p < c->end && *c->p != ' ' && *c->p != '\t')
+        c->p++;
     kw.len = (size_t)(c->p - kw.p);
     int kind;
-    if (trn_str_eqc(kw, "HELP")) kind = TRN_EXPO_HELP;
-    else if (trn_str_eqc(kw, "TYPE")) kind = TRN_EXPO_TYPE;
-    else if (p->om && trn_str_eqc(kw, "UNIT")) kind = TRN_EXPO_UNIT;
+    if (trn_str_eqc(kw, "HELP"))
+        kind = TRN_EXPO_HELP;
+    else if (trn_str_eqc(kw, "TYPE"))
+        kind = TRN_EXPO_TYPE;
+    else if (p->om && trn_str_eqc(kw, "UNIT"))
+        kind = TRN_EXPO_UNIT;
     else if (p->om && trn_str_eqc(kw, "EOF")) {
         skip_ws(c);
-        if (c->p < c->end)
-            return fail(p, c->p, TRN_EINVAL, "unexpected text after # EOF");
+        if (c->p < c->end) return fail(p, c->p, TRN_EINVAL, "unexpected text after # EOF");
         return TRN_EXPO_EOF;
     } else
         return -100;

@@ -30,10 +30,11 @@ typedef enum {
 } trn_expo_entry_t;
 
 typedef struct trn_expo_sample {
-    trn_labels_t labels;  /* sorted, including __name__; views valid until the next call */
+    trn_labels_t labels; /* sorted, including __name__, labels with empty values dropped,
+                          * duplicate names rejected; views valid until the next call */
     double value;
     bool has_timestamp;
-    int64_t t_ms;         /* OpenMetrics seconds are converted to ms */
+    int64_t t_ms; /* OpenMetrics seconds are converted to ms */
     bool has_exemplar;
     trn_labels_t exemplar_labels;
     double exemplar_value;
@@ -56,9 +57,12 @@ void trn_expo_parser_free(trn_expo_parser_t *p);
 /* Format from a Content-Type header (NULL -> text). */
 trn_expo_format_t trn_expo_format_from_content_type(const char *content_type);
 /* Next entry. Returns the entry kind (>= 0) and fills *s or *m, or a
- * negative TRN_E* with d naming the line, column and problem. After an
- * error the parser stays at the failing line; the caller decides whether
- * to stop (import rejects the request, scraping fails the scrape). */
+ * negative TRN_E* with d naming the line, column and problem (the message
+ * starts "line L:C: "). After an error the parser stays at the failing
+ * line and every later call returns the same error; the caller decides
+ * whether to stop (import rejects the request, scraping fails the scrape).
+ * OpenMetrics input must end with "# EOF"; in the text format "# EOF" is
+ * an ordinary comment. */
 int trn_expo_next(trn_expo_parser_t *p, trn_expo_sample_t *s, trn_expo_meta_t *m, trn_diag_t *d);
 /* 1-based line number of the entry last returned. */
 int trn_expo_line(const trn_expo_parser_t *p);

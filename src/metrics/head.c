@@ -145,6 +145,11 @@ static void rebuild_tables(trn_head_t *h, size_t cap)
     free(old);
 }
 
+void trn_head_reserve_ids(trn_head_t *h, uint32_t next_id)
+{
+    if (next_id > h->next_id) h->next_id = next_id;
+}
+
 trn_hseries_t *trn_head_by_id(const trn_head_t *h, uint32_t id)
 {
     return h->by_id[id_slot(h, id)];
@@ -309,10 +314,11 @@ static void ooo_insert(trn_head_t *h, trn_hseries_t *s, int64_t t, double v)
     if (s->n_ooo > OOO_MERGE_AT) series_rebuild(h, s, INT64_MIN);
 }
 
-trn_head_append_t trn_head_append(trn_head_t *h, trn_hseries_t *s, int64_t t, double v)
+trn_head_append_t trn_head_append(trn_head_t *h, trn_hseries_t *s, int64_t t, double v, bool force)
 {
     if (!s->n_samples) {
-        if (h->has_data && t < h->max_t - h->new_series_window_ms) return TRN_HEAD_TOO_OLD;
+        if (!force && h->has_data && t < h->max_t - h->new_series_window_ms)
+            return TRN_HEAD_TOO_OLD;
         chunk_append(h, s, t, v);
         s->min_t = s->max_t = t;
         s->n_samples = 1;
@@ -328,7 +334,7 @@ trn_head_append_t trn_head_append(trn_head_t *h, trn_hseries_t *s, int64_t t, do
         note_time(h, t);
         return TRN_HEAD_APPENDED;
     }
-    if (t < s->max_t - h->ooo_window_ms) return TRN_HEAD_TOO_OLD;
+    if (!force && t < s->max_t - h->ooo_window_ms) return TRN_HEAD_TOO_OLD;
     ooo_insert(h, s, t, v);
     note_time(h, t);
     return TRN_HEAD_OOO;

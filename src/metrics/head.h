@@ -36,6 +36,8 @@ void trn_head_free(trn_head_t *h);
  * when an explicit id is already taken by different labels. */
 trn_hseries_t *trn_head_get_or_create(trn_head_t *h, const trn_labels_t *ls, uint64_t hash,
                                       uint32_t id, bool *created);
+/* Makes sure ids below next_id are never handed out (WAL replay). */
+void trn_head_reserve_ids(trn_head_t *h, uint32_t next_id);
 /* Series by id, or NULL. */
 trn_hseries_t *trn_head_by_id(const trn_head_t *h, uint32_t id);
 uint32_t trn_hseries_id(const trn_hseries_t *s);
@@ -44,8 +46,9 @@ const trn_labels_t *trn_hseries_labels(const trn_hseries_t *s);
 /* Time range of the series' samples; false if it has none. */
 bool trn_hseries_range(const trn_hseries_t *s, int64_t *min_t, int64_t *max_t);
 
-/* Appends one sample (see trn_head_append_t). */
-trn_head_append_t trn_head_append(trn_head_t *h, trn_hseries_t *s, int64_t t, double v);
+/* Appends one sample (see trn_head_append_t). force skips the age checks
+ * (WAL replay re-applies samples that were accepted once). */
+trn_head_append_t trn_head_append(trn_head_t *h, trn_hseries_t *s, int64_t t, double v, bool force);
 
 /* Sorted ids of series matching all matchers (all series if n_ms is 0). */
 int trn_head_select(trn_head_t *h, const trn_matcher_t *ms, size_t n_ms, trn_ids_t *out);

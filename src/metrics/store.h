@@ -33,14 +33,14 @@ typedef enum {
 } trn_fsync_mode_t;
 
 typedef struct trn_store_opts {
-    const char *dir;            /* e.g. "data/metrics"; created if missing; NULL = memory only */
-    int64_t retention_ms;       /* 0 = keep forever; default 15d */
-    uint64_t retention_bytes;   /* 0 = no size cap */
-    int64_t block_range_ms;     /* head span cut into one block; default 2h */
-    int64_t ooo_window_ms;      /* accept samples this far behind a series' newest */
+    const char *dir;          /* e.g. "data/metrics"; created if missing; NULL = memory only */
+    int64_t retention_ms;     /* 0 = keep forever; default 15d */
+    uint64_t retention_bytes; /* 0 = no size cap */
+    int64_t block_range_ms;   /* head span cut into one block; default 2h */
+    int64_t ooo_window_ms;    /* accept samples this far behind a series' newest */
     trn_fsync_mode_t fsync_mode;
-    int64_t fsync_interval_ms;  /* for TRN_FSYNC_INTERVAL */
-    bool background;            /* run compaction/retention in a thread */
+    int64_t fsync_interval_ms; /* for TRN_FSYNC_INTERVAL */
+    bool background;           /* run compaction/retention in a thread */
 } trn_store_opts_t;
 
 /* Default options (15d retention, 2h blocks, 1h ooo window, batch fsync). */
@@ -62,8 +62,8 @@ typedef struct trn_append_series {
 } trn_append_series_t;
 
 typedef struct trn_append_result {
-    uint64_t accepted;      /* samples stored (including replaced duplicates) */
-    uint64_t too_old;       /* outside the ooo window and older than the head */
+    uint64_t accepted; /* samples stored (including replaced duplicates) */
+    uint64_t too_old;  /* outside the ooo window and older than the head */
     uint64_t series_created;
 } trn_append_result_t;
 
@@ -108,11 +108,11 @@ int trn_querier_select(trn_querier_t *q, const trn_matcher_t *ms, size_t n_ms, t
 int trn_querier_samples(trn_querier_t *q, const trn_series_t *s, int64_t mint_ms, int64_t maxt_ms,
                         trn_arena_t *a, trn_sample_t **out, size_t *n_out);
 /* Sorted distinct label names of series matching ms (all series if n_ms 0). */
-int trn_querier_label_names(trn_querier_t *q, const trn_matcher_t *ms, size_t n_ms,
-                            trn_arena_t *a, trn_str_t **out, size_t *n_out);
+int trn_querier_label_names(trn_querier_t *q, const trn_matcher_t *ms, size_t n_ms, trn_arena_t *a,
+                            trn_str_t **out, size_t *n_out);
 /* Sorted distinct values of label name among series matching ms (all if n_ms 0). */
-int trn_querier_label_values(trn_querier_t *q, trn_str_t name, const trn_matcher_t *ms,
-                             size_t n_ms, trn_arena_t *a, trn_str_t **out, size_t *n_out);
+int trn_querier_label_values(trn_querier_t *q, trn_str_t name, const trn_matcher_t *ms, size_t n_ms,
+                             trn_arena_t *a, trn_str_t **out, size_t *n_out);
 
 /* Head and store statistics for /metrics and /api/v1/status/tsdb. */
 typedef struct trn_store_stats {

@@ -64,6 +64,8 @@ static void set_fini(trn__series_set_t *s)
     trn_arena_free(s->arena);
     free(s->labels);
     free(s->hashes);
+    free(s->explicit_ts);
+    free(s->seen);
     free(s->slots);
     memset(s, 0, sizeof *s);
 }
@@ -99,12 +101,16 @@ static long set_add(trn__series_set_t *s, const trn_labels_t *ls, uint64_t h)
         s->cap = s->cap * 2 + 64;
         s->labels = trn_xrealloc(s->labels, s->cap * sizeof *s->labels);
         s->hashes = trn_xrealloc(s->hashes, s->cap * sizeof *s->hashes);
+        s->explicit_ts = trn_xrealloc(s->explicit_ts, s->cap * sizeof *s->explicit_ts);
+        s->seen = trn_xrealloc(s->seen, s->cap * sizeof *s->seen);
     }
     if ((s->n + 1) * 2 > s->n_slots) {
         set_rehash(s, s->n_slots ? s->n_slots * 2 : 128);
     }
     if (trn_labels_copy(s->arena, ls, &s->labels[s->n]) < 0) return -1;
     s->hashes[s->n] = h;
+    s->explicit_ts[s->n] = false;
+    s->seen[s->n] = false;
     size_t k = h & (s->n_slots - 1);
     while (s->slots[k]) k = (k + 1) & (s->n_slots - 1);
     s->slots[k] = (uint32_t)(s->n + 1);
@@ -401,14 +407,49 @@ static int check_label_limits(const trn__scrape_job_t *job, const trn_labels_t *
     return 0;
 }
 
+/* Metadata (# TYPE, # HELP, # UNIT) of one scrape, per family, stored in
+ * the store when it differs from the previous scrape's. */
+typedef struct meta_acc {
+    trn_arena_t *a;
+    trn_metric_meta_t *v;
+    size_t n, cap;
+    uint64_t hash;
+} meta_acc_t;
+
+static void meta_add(meta_acc_t *ma, int kind, const trn_expo_meta_t *m)
+{
+    if (!ma->n || !trn_str_eq(ma->v[ma->n - 1].metric, m->metric)) {
+        if (ma->n == ma->cap) {
+            ma->cap = ma->cap * 2 + 32;
+            ma->v = trn_xrealloc(ma->v, ma->cap * sizeof *ma->v);
+        }
+        char *name = trn_arena_strndup(ma->a, m->metric.p ? m->metric.p : "", m->metric.len);
+        if (!name) return;
+        ma->v[ma->n++] = (trn_metric_meta_t){.metric = {name, m->metric.len}};
+    }
+    char *text = trn_arena_strndup(ma->a, m->text.p ? m->text.p : "", m->text.len);
+    if (!text) return;
+    trn_str_t v = {text, m->text.len};
+    trn_metric_meta_t *e = &ma->v[ma->n - 1];
+    if (kind == TRN_EXPO_TYPE) e->type = v;
+    if (kind == TRN_EXPO_HELP) e->help = v;
+    if (kind == TRN_EXPO_UNIT) e->unit = v;
+    /* FNV-1a over kind, family and text: cheap change detection. */
+    uint64_t h = ma->hash ? ma->hash : 1469598103934665603ULL;
+    h = (h ^ (uint64_t)kind) * 1099511628211ULL;
+    for (size_t i = 0; i < m->metric.len; i++) h = (h ^ (uint8_t)m->metric.p[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < m->text.len; i++) h = (h ^ (uint8_t)m->text.p[i]) * 1099511628211ULL;
+    ma->hash = h;
+}
+
 typedef struct counts {
     uint64_t scraped, post_relabel, added;
 } counts_t;
 
 /* Parses the body into cur and the batch. Returns 0, or -1 with err. */
 static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetch_t *f,
-                      int64_t ts, trn__series_set_t *cur, batch_t *b, counts_t *c, char *err,
-                      size_t errlen)
+                      int64_t ts, trn__series_set_t *cur, batch_t *b, counts_t *c,
+                      meta_acc_t *ma, char *err, size_t errlen)
 {
     trn_expo_format_t fmt = trn_expo_format_from_content_type(f->content_type[0] ? f->content_type
                                                                                  : NULL);
@@ -429,7 +470,10 @@ static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetc
             break;
         }
         if (e == TRN_EXPO_EOF) break;
-        if (e != TRN_EXPO_SAMPLE) continue;
+        if (e != TRN_EXPO_SAMPLE) {
+            meta_add(ma, e, &meta);
+            continue;
+        }
         c->scraped++;
         trn_arena_reset(scratch, mark);
         trn_labels_t merged, final;
@@ -461,8 +505,16 @@ static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetc
         uint64_t h = trn_labels_hash(&final);
         long idx = set_add(cur, &final, h);
         if (idx < 0) continue; /* duplicate series in one scrape: first one wins */
-        if (set_find(&t->prev, &final, h) < 0) c->added++;
-        int64_t sts = job->honor_timestamps && s.has_timestamp ? s.t_ms : ts;
+        long pi = set_find(&t->prev, &final, h);
+        if (pi < 0)
+            c->added++;
+        else
+            t->prev.seen[pi] = true;
+        bool own_ts = job->honor_timestamps && s.has_timestamp;
+        int64_t sts = own_ts ? s.t_ms : ts;
+        /* As Prometheus: series exposed with their own timestamps get no
+         * staleness markers (their time is not the scrape's). */
+        cur->explicit_ts[idx] = own_ts;
         batch_add(b, &cur->labels[idx], sts, s.value);
     }
     trn_arena_free(scratch);
@@ -486,6 +538,24 @@ static const char *const report_names[] = {"up", "scrape_duration_seconds", "scr
                                            "scrape_samples_post_metric_relabeling",
                                            "scrape_series_added"};
 
+/* A label value escaped for the text format (\\, \", \n), cut to fit. */
+static void escape_label_value(const char *v, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *v && o + 3 < cap; v++) {
+        if (*v == '\\' || *v == '"') {
+            out[o++] = '\\';
+            out[o++] = *v;
+        } else if (*v == '\n') {
+            out[o++] = '\\';
+            out[o++] = 'n';
+        } else {
+            out[o++] = *v;
+        }
+    }
+    out[o] = 0;
+}
+
 /* One scrape: fetch, parse, store. */
 static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
 {
@@ -502,8 +572,14 @@ static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
     set_init(&cur);
     counts_t c = {0};
     b->n = 0;
+    meta_acc_t ma = {.a = cur.arena};
     int rc = fetch(h, t, job, &f, err, sizeof err);
-    if (rc == 0) rc = parse_body(t, job, &f, ts, &cur, b, &c, err, sizeof err);
+    if (rc == 0) rc = parse_body(t, job, &f, ts, &cur, b, &c, &ma, err, sizeof err);
+    if (rc == 0 && ma.hash != t->meta_hash) {
+        for (size_t i = 0; i < ma.n; i++) trn_store_set_metadata(t->store, &ma.v[i]);
+        t->meta_hash = ma.hash;
+    }
+    free(ma.v);
     if (rc < 0) {
         /* A failed scrape stores none of its samples. */
         b->n = 0;
@@ -514,8 +590,11 @@ static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
     }
     double dur = (double)(trn_mono_ns() - t0) / 1e9;
     double stale = stale_nan();
+    /* Series of the previous scrape not seen in this one (all of them when
+     * this scrape failed) get a staleness marker. */
+    if (rc < 0 && t->prev.n) memset(t->prev.seen, 0, t->prev.n * sizeof *t->prev.seen);
     for (size_t i = 0; i < t->prev.n; i++)
-        if (set_find(&cur, &t->prev.labels[i], t->prev.hashes[i]) < 0)
+        if (!t->prev.explicit_ts[i] && !t->prev.seen[i])
             batch_add(b, &t->prev.labels[i], ts, stale);
     trn_arena_t *ra = trn_arena_new(0);
     double vals[5] = {rc == 0 ? 1 : 0, dur, (double)c.scraped, (double)c.post_relabel,
@@ -533,11 +612,12 @@ static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
     t->prev = cur;
     t->has_report = true;
 
-    char jl[600];
-    snprintf(jl, sizeof jl, "job=\"%s\",result=\"%s\"", job->name, rc == 0 ? "success" : "failure");
+    char jn[300], jl[600];
+    escape_label_value(job->name, jn, sizeof jn);
+    snprintf(jl, sizeof jl, "job=\"%s\",result=\"%s\"", jn, rc == 0 ? "success" : "failure");
     trn_counter_inc(trn_counter_get(t->reg, "trine_scrapes_total",
                                     "Scrapes by job and result (success or failure).", jl));
-    snprintf(jl, sizeof jl, "job=\"%s\"", job->name);
+    snprintf(jl, sizeof jl, "job=\"%s\"", jn);
     trn_histogram_observe(trn_histogram_get(t->reg, "trine_scrape_duration_seconds",
                                             "Duration of scrapes by job.", jl, NULL, 0),
                           dur);
@@ -562,7 +642,8 @@ static void write_end_staleness(trn__target_t *t, batch_t *b)
     int64_t ts = trn_now_ms();
     double stale = stale_nan();
     b->n = 0;
-    for (size_t i = 0; i < t->prev.n; i++) batch_add(b, &t->prev.labels[i], ts, stale);
+    for (size_t i = 0; i < t->prev.n; i++)
+        if (!t->prev.explicit_ts[i]) batch_add(b, &t->prev.labels[i], ts, stale);
     trn_arena_t *ra = trn_arena_new(0);
     if (t->has_report)
         for (int i = 0; i < 5; i++) report_add(t, ra, b, report_names[i], ts, stale);

@@ -445,3 +445,36 @@ out:
     pthread_mutex_unlock(&m->mu);
     return rc;
 }
+
+static int pool_info_cmp(const void *x, const void *y)
+{
+    return strcmp(((const trn_scrape_pool_info_t *)x)->name,
+                  ((const trn_scrape_pool_info_t *)y)->name);
+}
+
+int trn_scrape_manager_pools(trn_scrape_manager_t *m, trn_arena_t *a, trn_scrape_pool_info_t **out,
+                             size_t *n_out)
+{
+    int rc = 0;
+    pthread_mutex_lock(&m->mu);
+    trn_scrape_pool_info_t *v = trn_arena_calloc(a, m->n_pools + 1, sizeof *v);
+    if (!v) {
+        rc = TRN_ELIMIT;
+        goto out;
+    }
+    for (size_t i = 0; i < m->n_pools; i++) {
+        const pool_t *p = m->pools[i];
+        v[i] = (trn_scrape_pool_info_t){trn_arena_strndup(a, p->name, strlen(p->name)),
+                                        p->n_targets, p->n_dropped};
+        if (!v[i].name) {
+            rc = TRN_ELIMIT;
+            goto out;
+        }
+    }
+    qsort(v, m->n_pools, sizeof *v, pool_info_cmp);
+    *out = v;
+    *n_out = m->n_pools;
+out:
+    pthread_mutex_unlock(&m->mu);
+    return rc;
+}

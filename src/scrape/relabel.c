@@ -19,7 +19,8 @@
  * The working set is a small unsorted array in the caller's arena; label
  * sets are short, so set/delete by linear scan beats any index. The result
  * is sorted once at the end. Rules are immutable after parsing; the PCRE2
- * match data is per thread, so one list serves every scrape thread. */
+ * match data is per thread (a pthread key, freed at thread exit), so one
+ * list serves every scrape thread. */
 #include "scrape/relabel.h"
 
 #include "core/alloc.h"
@@ -30,6 +31,7 @@
 #include <pcre2.h>
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +79,20 @@ struct trn_relabel {
     size_t n;
 };
 
-static _Thread_local pcre2_match_data *tls_md;
+/* Match data per thread, freed when the thread exits (scrape loops come
+ * and go with their targets). */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_free(void *p)
+{
+    pcre2_match_data_free(p);
+}
+
+static void md_key_init(void)
+{
+    pthread_key_create(&md_key, md_free);
+}
 
 /* ---- parsing ---- */
 
@@ -334,8 +349,14 @@ static void set(builder_t *b, trn_str_t name, trn_str_t value)
 
 static pcre2_match_data *match_data(void)
 {
-    if (!tls_md) tls_md = pcre2_match_data_create(OVECTOR_PAIRS, NULL);
-    return tls_md;
+    pthread_once(&md_once, md_key_init);
+    pcre2_match_data *md = pthread_getspecific(md_key);
+    if (!md) {
+        md = pcre2_match_data_create(OVECTOR_PAIRS, NULL);
+        TRN_ASSERT(md != NULL); /* NULL only when out of memory, which aborts everywhere */
+        pthread_setspecific(md_key, md);
+    }
+    return md;
 }
 
 /* Matches s against the rule's regex; returns the group count usable in

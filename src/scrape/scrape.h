@@ -75,4 +75,13 @@ int trn_scrape_manager_targets(trn_scrape_manager_t *m, trn_arena_t *a,
                                trn_target_info_t **active, size_t *n_active,
                                trn_target_info_t **dropped, size_t *n_dropped);
 
+/* One entry per job (pool), sorted by name: target counts for
+ * droppedTargetCounts and the UI. Names are arena copies. Thread-safe. */
+typedef struct trn_scrape_pool_info {
+    const char *name;
+    size_t n_active, n_dropped;
+} trn_scrape_pool_info_t;
+int trn_scrape_manager_pools(trn_scrape_manager_t *m, trn_arena_t *a, trn_scrape_pool_info_t **out,
+                             size_t *n_out);
+
 #endif

@@ -103,6 +103,8 @@ typedef struct trn__series_set {
     trn_arena_t *arena;
     trn_labels_t *labels; /* malloc'd array */
     uint64_t *hashes;
+    bool *explicit_ts; /* sample carried its own timestamp: no staleness tracking */
+    bool *seen;        /* as "previous": the series came again in the current scrape */
     size_t n, cap;
     uint32_t *slots; /* index + 1; 0 = empty */
     size_t n_slots;
@@ -139,6 +141,7 @@ typedef struct trn__target {
     bool started;
     trn__series_set_t prev; /* loop thread only */
     bool has_report;        /* the report series were written at least once */
+    uint64_t meta_hash;     /* of the last metadata stored, to skip unchanged updates */
 } trn__target_t;
 
 /* Creates a target for a job (takes a config reference) and starts its

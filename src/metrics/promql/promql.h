@@ -80,6 +80,17 @@ typedef struct trn_promql_opts {
 int trn_promql_parse(const char *q, size_t len, trn_arena_t *a, trn_promql_expr_t **out,
                      trn_diag_t *d);
 
+/* Releases what a parsed expression holds outside its arena (compiled
+ * regexes). Call before freeing the arena; NULL allowed. */
+void trn_promql_expr_release(trn_promql_expr_t *e);
+
+/* Parses a series selector (the `match[]` of the metadata APIs): a vector
+ * selector such as `up{job="a"}` or `{__name__=~"x.*"}`. *keep is the
+ * parsed expression (release it with trn_promql_expr_release); *ms points
+ * into it. Other expressions are TRN_EINVAL. */
+int trn_promql_parse_selector(const char *q, size_t len, trn_arena_t *a, trn_promql_expr_t **keep,
+                              const trn_matcher_t **ms, size_t *n_ms, trn_diag_t *d);
+
 /* Static type of a parsed expression. */
 trn_promql_type_t trn_promql_expr_type(const trn_promql_expr_t *e);
 

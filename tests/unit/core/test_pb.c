@@ -25,6 +25,11 @@ static void test_pb_reads_every_wire_type(void **state)
     pbenc_uint(&b, 536870911, 7); /* the largest field number */
     pbenc_uint(&inner, 1, 42);
     pbenc_msg(&b, 6, &inner);
+    char big[300];
+    memset(big, 'x', sizeof big);
+    pbenc_bytes(&b, 7, big, 200); /* two-byte length */
+    pbenc_bytes(&b, 8, big, 300); /* two-byte length, too */
+    pbenc_bytes(&b, 20, big, 1);  /* two-byte tag */
 
     trn_pb_t r;
     trn_pb_init(&r, b.data, b.len);
@@ -55,6 +60,14 @@ static void test_pb_reads_every_wire_type(void **state)
     assert_int_equal(g.u, 42);
     assert_int_equal(g.offset, f.offset + 2); /* offsets count from the outer buffer */
     assert_int_equal(trn_pb_next(&sub, &g, &d), 0);
+    assert_int_equal(trn_pb_next(&r, &f, &d), 1);
+    assert_int_equal(f.num, 7);
+    assert_int_equal(f.bytes.len, 200);
+    assert_int_equal(trn_pb_next(&r, &f, &d), 1);
+    assert_int_equal(f.bytes.len, 300);
+    assert_int_equal(trn_pb_next(&r, &f, &d), 1);
+    assert_int_equal(f.num, 20);
+    assert_int_equal(f.bytes.len, 1);
     assert_int_equal(trn_pb_next(&r, &f, &d), 0);
     assert_int_equal(d.code, 0);
     trn_buf_fini(&b);
@@ -111,6 +124,9 @@ static void test_pb_rejects_malformed(void **state)
         {"\x80", 1, 0, "truncated tag"},
         {"\x0a\x05hi", 4, 0, "claims 5 bytes, only 2 left"},
         {"\x0a\xff\xff\xff\xff\x0f", 6, 0, "claims 4294967295 bytes"},
+        {"\x0a\x80\x01"
+         "abc",
+         6, 0, "claims 128 bytes, only 3 left"},
         {"\x09\x01\x02", 3, 0, "truncated fixed64"},
         {"\x0d\x01", 2, 0, "truncated fixed32"},
         {"\x00\x01", 2, 0, "invalid field number 0"},

@@ -138,15 +138,20 @@ static void test_remote_write_drops_invalid_series(void **state)
         const char *msg;
     } cases[] = {
         {{"__name__", "up", "", "x"}, 4, TRN_RW_DROP_EMPTY_LABEL_NAME, "empty label name"},
-        {{"__name__", "up", "1x", "x"}, 4, TRN_RW_DROP_INVALID_LABEL_NAME,
+        {{"__name__", "up", "1x", "x"},
+         4,
+         TRN_RW_DROP_INVALID_LABEL_NAME,
          "invalid label name \"1x\""},
-        {{"__name__", "up", "a-b", "x"}, 4, TRN_RW_DROP_INVALID_LABEL_NAME,
+        {{"__name__", "up", "a-b", "x"},
+         4,
+         TRN_RW_DROP_INVALID_LABEL_NAME,
          "invalid label name \"a-b\""},
-        {{"__name__", "up", "job", "a", "job", "b"}, 6, TRN_RW_DROP_DUPLICATE_LABEL_NAME,
+        {{"__name__", "up", "job", "a", "job", "b"},
+         6,
+         TRN_RW_DROP_DUPLICATE_LABEL_NAME,
          "duplicate label name \"job\""},
         {{"job", "a"}, 2, TRN_RW_DROP_MISSING_METRIC_NAME, "without a metric name"},
-        {{"__name__", "", "job", "a"}, 4, TRN_RW_DROP_MISSING_METRIC_NAME,
-         "without a metric name"},
+        {{"__name__", "", "job", "a"}, 4, TRN_RW_DROP_MISSING_METRIC_NAME, "without a metric name"},
         {{"__name__", "9up"}, 2, TRN_RW_DROP_INVALID_METRIC_NAME, "invalid metric name \"9up\""},
         {{"__name__", "up", "job", "\xff"}, 4, TRN_RW_DROP_INVALID_UTF8, "invalid UTF-8"},
     };
@@ -167,8 +172,7 @@ static void test_remote_write_drops_invalid_series(void **state)
         assert_int_equal(res.dropped_series, 1);
         assert_int_equal(res.dropped_samples, 1);
         assert_int_equal(res.dropped[cases[i].why], 1);
-        if (!strstr(res.drop.msg, cases[i].msg))
-            fail_msg("case %zu: got \"%s\"", i, res.drop.msg);
+        if (!strstr(res.drop.msg, cases[i].msg)) fail_msg("case %zu: got \"%s\"", i, res.drop.msg);
         assert_true(res.drop.offset > 0 && (size_t)res.drop.offset < req.len);
         trn_arena_free(a);
         trn_buf_fini(&req);
@@ -184,8 +188,8 @@ static void test_remote_write_rejects_malformed(void **state)
         size_t len;
         const char *msg;
     } cases[] = {
-        {"\x0a\x05\x0a\x03", 4, "claims 5 bytes"},               /* truncated TimeSeries */
-        {"\x0a\x02\x0a\x05", 4, "claims 5 bytes"},               /* truncated Label */
+        {"\x0a\x05\x0a\x03", 4, "claims 5 bytes"}, /* truncated TimeSeries */
+        {"\x0a\x02\x0a\x05", 4, "claims 5 bytes"}, /* truncated Label */
         {"\x08\x01", 2, "WriteRequest.timeseries (field 1) has wire type varint"},
         {"\x0a\x02\x08\x01", 4, "TimeSeries.labels (field 1) has wire type varint"},
         {"\x0a\x04\x12\x02\x08\x01", 6, "Sample.value (field 1) has wire type varint"},
@@ -222,7 +226,10 @@ static void test_remote_write_bad_snappy(void **state)
     assert_non_null(strstr(d.msg, "snappy"));
     /* A header that promises more than the data holds. */
     trn_diag_init(&d);
-    assert_int_equal(trn_rw_decode_snappy("\x10\x0c" "abcd", 6, NULL, a, &res, &d), TRN_EINVAL);
+    assert_int_equal(trn_rw_decode_snappy("\x10\x0c"
+                                          "abcd",
+                                          6, NULL, a, &res, &d),
+                     TRN_EINVAL);
     assert_non_null(strstr(d.msg, "snappy: corrupt"));
     /* A header claiming more than the limit is refused before allocating. */
     trn_diag_init(&d);
@@ -244,7 +251,8 @@ static void test_remote_write_budget_is_a_limit(void **state)
     const char *kv[] = {"__name__", "m"};
     double v = 1;
     int64_t t = 1;
-    for (int i = 0; i < 1000; i++) add_series(&req, kv, 2, &v, &t, 1);
+    for (int i = 0; i < 1000; i++)
+        add_series(&req, kv, 2, &v, &t, 1);
     trn_arena_t *a = trn_arena_new(4096);
     trn_rw_result_t res;
     trn_diag_t d;
@@ -275,6 +283,50 @@ static void test_remote_write_too_many_labels(void **state)
     trn_buf_fini(&req);
 }
 
+static void test_remote_write_field_order_and_long_forms(void **state)
+{
+    (void)state;
+    /* Fields in unusual order, a label with name after value, lengths and
+     * tags in multi-byte form: all must decode like the common shapes. */
+    trn_buf_t req, ts, m;
+    trn_buf_init(&req);
+    trn_buf_init(&ts);
+    trn_buf_init(&m);
+    pbenc_str(&m, 2, "up");
+    pbenc_str(&m, 1, "__name__");
+    pbenc_msg(&ts, 1, &m);
+    char longval[300];
+    memset(longval, 'v', sizeof longval - 1);
+    longval[sizeof longval - 1] = 0;
+    pbenc_str(&m, 1, "long");
+    pbenc_str(&m, 2, longval);
+    pbenc_msg(&ts, 1, &m);
+    pbenc_uint(&m, 2, 1234567890123);
+    pbenc_double(&m, 1, 4.25);
+    pbenc_msg(&ts, 2, &m);
+    pbenc_double(&m, 1, 1.5);
+    pbenc_uint(&m, 2, 77);
+    pbenc_uint(&m, 200, 1); /* unknown field with a two-byte tag */
+    pbenc_msg(&ts, 2, &m);
+    pbenc_msg(&req, 1, &ts);
+    trn_arena_t *a = trn_arena_new(0);
+    trn_rw_result_t res;
+    trn_diag_t d;
+    trn_diag_init(&d);
+    assert_int_equal(trn_rw_decode(req.data, req.len, NULL, a, &res, &d), 0);
+    assert_int_equal(res.n_series, 1);
+    const trn_append_series_t *s = &res.series[0];
+    assert_true(trn_str_eqc(s->labels.v[0].value, "up"));
+    assert_int_equal(s->labels.v[1].value.len, 299);
+    assert_int_equal(s->n_samples, 2);
+    assert_true(s->samples[0].v == 4.25 && s->samples[0].t_ms == 1234567890123);
+    assert_true(s->samples[1].v == 1.5 && s->samples[1].t_ms == 77);
+    trn_arena_free(a);
+    trn_buf_fini(&req);
+    trn_buf_fini(&ts);
+    trn_buf_fini(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_remote_write_bad_snappy),
         cmocka_unit_test(test_remote_write_budget_is_a_limit),
         cmocka_unit_test(test_remote_write_too_many_labels),
+        cmocka_unit_test(test_remote_write_field_order_and_long_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,6 +138,7 @@ typedef struct {
     uint32_t limit;
     size_t lbl_cap, groups_cap;
     uint32_t host;
+    int64_t offset_ms;      /* of the target whose series are being added */
     trn_bench_group_t *cur; /* group receiving series */
 } builder_t;
 
@@ -221,6 +222,7 @@ static trn_bench_group_t *new_group(builder_t *b, trn_bench_kind_t kind, double 
     g->div = 1;
     g->rng = splitmix64(f->seed ^ splitmix64(f->n_groups)) | 1;
     g->phase = 2 * M_PI * hash01(f->seed, b->host, 0x9a5e);
+    g->offset_ms = b->offset_ms;
     b->cur = g;
     return g;
 }
@@ -341,6 +343,11 @@ static void emit_host(builder_t *b, uint32_t h)
     double load = 0.5 + hash01(f->seed, h, 1); /* host traffic factor */
     int bad = hash01(f->seed, h, 2) < 0.05;    /* a struggling host */
 
+    /* Each target is scraped at its own offset within the interval, so
+     * sample timestamps are not all on one grid (real scrape loops spread
+     * targets the same way); query windows then rarely start exactly on a
+     * sample, where engines' boundary rules differ. */
+    b->offset_ms = (int64_t)(hash01(f->seed, h, 100) * (double)f->interval_ms);
     lset_t app = {0};
     lset_push(&app, "instance", inst_app);
     lset_push(&app, "job", "hypersdk");
@@ -407,6 +414,7 @@ static void emit_host(builder_t *b, uint32_t h)
     gauge(b, &app, "process_open_fds", NULL, NULL, 40, 3, 10, 1024, 1, 1);
     gauge(b, &app, "go_goroutines", NULL, NULL, 80, 6, 20, 2000, 1, 1);
 
+    b->offset_ms = (int64_t)(hash01(f->seed, h, 101) * (double)f->interval_ms);
     lset_t kub = {0};
     lset_push(&kub, "container", "hypersdk");
     lset_push(&kub, "instance", inst_kubelet);
@@ -417,6 +425,7 @@ static void emit_host(builder_t *b, uint32_t h)
           131072, 4096, 1);
     constant(b, &kub, "container_spec_memory_limit_bytes", NULL, NULL, 536870912);
 
+    b->offset_ms = (int64_t)(hash01(f->seed, h, 102) * (double)f->interval_ms);
     lset_t node = {0};
     lset_push(&node, "instance", inst_node);
     lset_push(&node, "job", "node-exporter");

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The simulated fleet: which series exist (labels) and how their values
+/* The simulated fleet: which series exist (labels), when their samples
+ * are taken (each target at its own fixed offset within the interval, as a
+ * Prometheus scrape loop does), and how their values
  * evolve (counters, gauges, classic histograms, summaries), deterministic
  * from a seed. Built once; afterwards each group of series is advanced by
  * exactly one thread, step by step in order, so distinct groups may be
@@ -28,15 +30,16 @@ typedef struct trn_bench_group {
     uint32_t host;     /* host index, for restarts and diurnal phase */
     uint16_t n_bounds; /* histogram: finite upper bounds in `bounds` */
     const double *bounds;
-    double rate;     /* counter: ticks/s; histogram, summary: observations/s */
-    double a, b;     /* counter: a = jitter; gauge: a = step, b = target;
-                        histogram, summary: a = median, b = log-sigma */
-    double mul, div; /* value = ticks * mul / div (exact decimal units) */
-    double lo, hi;   /* gauge bounds, in ticks */
-    double phase;    /* diurnal phase, radians */
-    uint64_t rng;    /* xorshift64* state */
-    double ticks;    /* counter/gauge state; histogram/summary: observation count */
-    double sum;      /* histogram/summary: running sum of observations */
+    double rate;       /* counter: ticks/s; histogram, summary: observations/s */
+    double a, b;       /* counter: a = jitter; gauge: a = step, b = target;
+                          histogram, summary: a = median, b = log-sigma */
+    double mul, div;   /* value = ticks * mul / div (exact decimal units) */
+    double lo, hi;     /* gauge bounds, in ticks */
+    double phase;      /* diurnal phase, radians */
+    int64_t offset_ms; /* the scraping target's fixed offset within the interval */
+    uint64_t rng;      /* xorshift64* state */
+    double ticks;      /* counter/gauge state; histogram/summary: observation count */
+    double sum;        /* histogram/summary: running sum of observations */
 } trn_bench_group_t;
 
 typedef struct trn_bench_fleet {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* trine-benchgen: the benchmark's workload generator. It builds the
  * simulated fleet (fleet.c), then pushes one sample per series per interval
- * over the simulated time range as remote_write requests of a fixed number
+ * over the simulated time range [start, end) — step k of a target at
+ * start + k * interval + the target's offset — as remote_write requests of a fixed number
  * of samples (rw.c), on several keep-alive connections at once (push.c), as
  * fast as the target accepts them, and prints one JSON object with what was
  * sent, accepted and rejected.
@@ -248,10 +249,11 @@ static void *run_worker(void *arg)
         for (uint32_t gi = w->g_lo; gi < w->g_hi; gi++) {
             trn_bench_group_t *g = &f->groups[gi];
             trn_bench_fleet_step(f, g, step);
+            int64_t t = ts + g->offset_ms;
             for (uint32_t k = 0; k < g->n; k++) {
                 uint32_t s = g->first + k;
                 trn_bench_rw_add(&w->rw, f->lbl + f->lbl_off[s], f->lbl_off[s + 1] - f->lbl_off[s],
-                                 f->value[s], ts);
+                                 f->value[s], t);
                 if (w->rw.n_samples >= o->batch && flush_batch(w) < 0) {
                     w->failed = 1;
                     atomic_store(&sh->stop, 1);
@@ -294,7 +296,7 @@ static void print_fleet(FILE *fp, const trn_bench_fleet_t *f, const opts_t *o, u
             "\"steps\":%u,\"interval_ms\":%" PRId64 ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
             ",\"samples_planned\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"conns\":%u,\"batch\":%u",
             f->n_series, f->n_hosts, f->series_per_host, f->n_groups, n_steps, o->interval_ms,
-            o->start_ms, o->start_ms + (int64_t)(n_steps - 1) * o->interval_ms,
+            o->start_ms, o->start_ms + (int64_t)n_steps * o->interval_ms,
             (uint64_t)f->n_series * n_steps, o->seed, o->conns, o->batch);
 }
 

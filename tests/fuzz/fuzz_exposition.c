@@ -29,9 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while ((rc = trn_expo_next(p, &s, &m, &d)) > 0) {
         if (rc == TRN_EXPO_SAMPLE) {
             for (size_t i = 0; i < s.labels.n; i++)
-                sink += s.labels.v[i].name.len + (s.labels.v[i].value.len
-                                                      ? (unsigned char)s.labels.v[i].value.p[0]
-                                                      : 0);
+                sink += s.labels.v[i].name.len +
+                        (s.labels.v[i].value.len ? (unsigned char)s.labels.v[i].value.p[0] : 0);
             for (size_t i = 0; i < s.exemplar_labels.n; i++)
                 sink += s.exemplar_labels.v[i].value.len;
         } else {

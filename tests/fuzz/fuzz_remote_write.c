@@ -31,9 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 for (size_t j = 0; j < s->labels.v[k].value.len; j++)
                     sink += (unsigned char)s->labels.v[k].value.p[j] +
                             (unsigned char)s->labels.v[k].name.p[0];
-            for (size_t k = 0; k < s->n_samples; k++) sink += (uint64_t)s->samples[k].t_ms;
+            for (size_t k = 0; k < s->n_samples; k++)
+                sink += (uint64_t)s->samples[k].t_ms;
         }
-        for (size_t i = 0; i < res.n_meta; i++) sink += res.meta[i].help.len + res.meta[i].metric.p[0];
+        for (size_t i = 0; i < res.n_meta; i++)
+            sink += res.meta[i].help.len + res.meta[i].metric.p[0];
         (void)sink;
     }
     trn_arena_free(a);

@@ -15,8 +15,9 @@
  *
  * /api/v1/import/prometheus takes exposition text (or OpenMetrics, by
  * Content-Type) like VictoriaMetrics's endpoint of the same name: samples
- * without a timestamp get the time of the request, `extra_label=name=value`
- * adds or overrides labels, and samples older than the head go to
+ * without a timestamp get the time of the request (or the `timestamp`
+ * parameter, Unix seconds or RFC3339), `extra_label=name=value` adds or
+ * overrides labels, and samples older than the head go to
  * trn_store_backfill while the rest are appended. The first malformed line
  * rejects the body with its line:col.
  *
@@ -47,8 +48,7 @@ static const char rejected_help[] =
     "Rejected ingest data by protocol and reason: samples where known, else one per request.";
 static const char samples_help[] = "Samples stored by ingest protocol.";
 
-static void count_rejected(trn_api_ctx_t *ctx, const char *protocol, const char *reason,
-                           uint64_t n)
+static void count_rejected(trn_api_ctx_t *ctx, const char *protocol, const char *reason, uint64_t n)
 {
     if (!ctx->registry || !n) return;
     char labels[160];
@@ -69,6 +69,13 @@ static void count_samples(trn_api_ctx_t *ctx, const char *protocol, uint64_t n)
 static bool starts_with_ci(const char *s, const char *prefix)
 {
     return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* HTTP status for a decode error: a body over a size or memory limit is
+ * 413 Payload Too Large; everything else as the HTTP layer maps it. */
+static int status_for(int code)
+{
+    return code == TRN_ELIMIT ? 413 : trn_http_status_for(code);
 }
 
 /* A reason name for a decode error: invalid input or a limit. */
@@ -109,25 +116,26 @@ static void handle_write(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
     int rc = trn_rw_snappy_decode(body.p, body.len, lim.max_decoded_bytes, a, &raw, &d);
     if (rc < 0) {
         count_rejected(ctx, proto, reason_for(rc, "bad_snappy"), 1);
-        trn_http_error_text(resp, trn_http_status_for(rc), "%s", d.msg);
+        trn_http_error_text(resp, status_for(rc), "%s", d.msg);
         return;
     }
     trn_rw_result_t res;
     rc = trn_rw_decode(raw.p, raw.len, &lim, a, &res, &d);
     if (rc < 0) {
         count_rejected(ctx, proto, reason_for(rc, "bad_protobuf"), 1);
-        trn_http_error_text(resp, trn_http_status_for(rc), "%s", d.msg);
+        trn_http_error_text(resp, status_for(rc), "%s", d.msg);
         return;
     }
 
-    for (size_t i = 0; i < res.n_meta; i++) trn_store_set_metadata(ctx->store, &res.meta[i]);
+    for (size_t i = 0; i < res.n_meta; i++)
+        trn_store_set_metadata(ctx->store, &res.meta[i]);
     trn_append_result_t ar = {0};
     if (res.n_series) {
         rc = trn_store_append(ctx->store, res.series, res.n_series, &ar, &d);
         if (rc < 0) {
             count_rejected(ctx, proto, "store_error", res.n_samples);
-            trn_http_error_text(resp, trn_http_status_for(rc) == 400 ? 500
-                                                                    : trn_http_status_for(rc),
+            trn_http_error_text(resp,
+                                trn_http_status_for(rc) == 400 ? 500 : trn_http_status_for(rc),
                                 "storing samples failed: %s", d.msg);
             return;
         }
@@ -154,8 +162,7 @@ static void handle_write(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
     if (ar.too_old)
         snprintf(msg + n, sizeof msg - (size_t)n,
                  "%sout of bounds: dropped %llu of %llu samples older than the head accepts",
-                 n ? "; " : "", (unsigned long long)ar.too_old,
-                 (unsigned long long)res.n_samples);
+                 n ? "; " : "", (unsigned long long)ar.too_old, (unsigned long long)res.n_samples);
     trn_http_error_text(resp, 400, "%s", msg);
 }
 
@@ -197,21 +204,28 @@ static void handle_import(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
     int rc = extra_labels(req, a, &extra, &d);
     if (rc < 0) {
         count_rejected(ctx, proto, "bad_parameter", 1);
-        trn_http_error_text(resp, trn_http_status_for(rc), "%s", d.msg);
+        trn_http_error_text(resp, status_for(rc), "%s", d.msg);
         return;
     }
     trn_str_t body = trn_http_body(req);
-    trn_expo_format_t fmt =
-        trn_expo_format_from_content_type(trn_http_header(req, "Content-Type"));
-    int64_t now = trn_now_ms();
-    trn_import_batch_t b;
-    rc = trn_import_parse(body.p, body.len, fmt, now, &extra, 0, a, &b, &d);
-    if (rc < 0) {
-        count_rejected(ctx, proto, reason_for(rc, "bad_exposition"), 1);
-        trn_http_error_text(resp, trn_http_status_for(rc), "%s", d.msg);
+    trn_expo_format_t fmt = trn_expo_format_from_content_type(trn_http_header(req, "Content-Type"));
+    int64_t now = trn_now_ms(), default_ts = now;
+    const char *tsp = trn_http_param(req, "timestamp");
+    if (tsp && *tsp && trn_parse_time(trn_str_c(tsp), &default_ts) < 0) {
+        count_rejected(ctx, proto, "bad_parameter", 1);
+        trn_http_error_text(resp, 400,
+                            "invalid timestamp \"%.60s\": want Unix seconds or RFC3339", tsp);
         return;
     }
-    for (size_t i = 0; i < b.n_meta; i++) trn_store_set_metadata(ctx->store, &b.meta[i]);
+    trn_import_batch_t b;
+    rc = trn_import_parse(body.p, body.len, fmt, default_ts, &extra, 0, a, &b, &d);
+    if (rc < 0) {
+        count_rejected(ctx, proto, reason_for(rc, "bad_exposition"), 1);
+        trn_http_error_text(resp, status_for(rc), "%s", d.msg);
+        return;
+    }
+    for (size_t i = 0; i < b.n_meta; i++)
+        trn_store_set_metadata(ctx->store, &b.meta[i]);
 
     /* Older than the head (or, with an empty head, than an hour ago): backfill. */
     trn_store_stats_t st;
@@ -222,7 +236,7 @@ static void handle_import(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
     trn_import_batch_t old, recent;
     if ((rc = trn_import_split(&b, cutoff, a, &old, &recent, &d)) < 0) {
         count_rejected(ctx, proto, "too_large", 1);
-        trn_http_error_text(resp, trn_http_status_for(rc), "%s", d.msg);
+        trn_http_error_text(resp, status_for(rc), "%s", d.msg);
         return;
     }
     trn_append_result_t r1 = {0}, r2 = {0};

@@ -7,6 +7,7 @@
 #include "api/health.h"
 #include "api/prom_admin.h"
 #include "api/prom_query.h"
+#include "api/prom_rules.h"
 #include "api/prom_series.h"
 #include "api/prom_status.h"
 #include "api/prom_targets.h"
@@ -19,6 +20,7 @@ const trn_route_table_t trn_api_tables[] = {
     {trn_api_prom_write_routes, TRN_API_PROM_WRITE_N_ROUTES},
     {trn_api_prom_targets_routes, TRN_API_PROM_TARGETS_N_ROUTES},
     {trn_api_prom_query_routes, TRN_API_PROM_QUERY_N_ROUTES},
+    {trn_api_prom_rules_routes, TRN_API_PROM_RULES_N_ROUTES},
     {trn_api_alertmanager_routes, TRN_API_ALERTMANAGER_N_ROUTES},
     {trn_api_prom_admin_routes, TRN_API_PROM_ADMIN_N_ROUTES},
 };

@@ -39,13 +39,20 @@ trn_pb_t trn_pb_sub(const trn_pb_t *r, const trn_pb_field_t *f)
 const char *trn_pb_wire_name(unsigned wire)
 {
     switch (wire) {
-    case TRN_PB_VARINT: return "varint";
-    case TRN_PB_I64: return "fixed64";
-    case TRN_PB_LEN: return "length-delimited";
-    case TRN_PB_SGROUP: return "start-group";
-    case TRN_PB_EGROUP: return "end-group";
-    case TRN_PB_I32: return "fixed32";
-    default: return "unknown";
+    case TRN_PB_VARINT:
+        return "varint";
+    case TRN_PB_I64:
+        return "fixed64";
+    case TRN_PB_LEN:
+        return "length-delimited";
+    case TRN_PB_SGROUP:
+        return "start-group";
+    case TRN_PB_EGROUP:
+        return "end-group";
+    case TRN_PB_I32:
+        return "fixed32";
+    default:
+        return "unknown";
     }
 }
 
@@ -111,7 +118,8 @@ int trn_pb_next_slow(trn_pb_t *r, trn_pb_field_t *f, trn_diag_t *d)
     f->bytes.len = 0;
     size_t left;
     switch (wire) {
-    case TRN_PB_VARINT: return read_varint(r, &f->u, "varint", d) < 0 ? TRN_EINVAL : 1;
+    case TRN_PB_VARINT:
+        return read_varint(r, &f->u, "varint", d) < 0 ? TRN_EINVAL : 1;
     case TRN_PB_I64:
     case TRN_PB_I32: {
         unsigned n = wire == TRN_PB_I64 ? 8 : 4;

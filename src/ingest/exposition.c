@@ -93,7 +93,8 @@ void trn_expo_parser_free(trn_expo_parser_t *p)
 trn_expo_format_t trn_expo_format_from_content_type(const char *ct)
 {
     if (!ct) return TRN_EXPO_TEXT;
-    while (*ct == ' ' || *ct == '\t') ct++;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
     static const char om[] = "application/openmetrics-text";
     if (strncasecmp(ct, om, sizeof om - 1) == 0) return TRN_EXPO_OPENMETRICS;
     return TRN_EXPO_TEXT;
@@ -121,7 +122,8 @@ __attribute__((format(printf, 4, 5))) static int fail(trn_expo_parser_t *p, cons
 
 static void skip_ws(cursor_t *c)
 {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t')) c->p++;
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+        c->p++;
 }
 
 static bool is_name_start(char ch, bool metric)
@@ -140,7 +142,8 @@ static bool read_name(cursor_t *c, bool metric, trn_str_t *out)
 {
     if (c->p >= c->end || !is_name_start(*c->p, metric)) return false;
     const char *s = c->p++;
-    while (c->p < c->end && is_name_char(*c->p, metric)) c->p++;
+    while (c->p < c->end && is_name_char(*c->p, metric))
+        c->p++;
     out->p = s;
     out->len = (size_t)(c->p - s);
     return true;
@@ -189,7 +192,8 @@ static bool is_ascii(const char *s, size_t n)
         memcpy(&w, s + i, 8);
         acc |= w;
     }
-    for (; i < n; i++) acc |= (unsigned char)s[i];
+    for (; i < n; i++)
+        acc |= (unsigned char)s[i];
     return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
 
@@ -269,7 +273,8 @@ static int read_labels(trn_expo_parser_t *p, cursor_t *c, trn_label_t *v, size_t
 static trn_str_t read_token(cursor_t *c)
 {
     const char *s = c->p;
-    while (c->p < c->end && *c->p != ' ' && *c->p != '\t') c->p++;
+    while (c->p < c->end && *c->p != ' ' && *c->p != '\t')
+        c->p++;
     return (trn_str_t){s, (size_t)(c->p - s)};
 }
 
@@ -280,7 +285,8 @@ static bool parse_float(trn_str_t t, double *out)
     if (t.len <= 15) {
         uint64_t x = 0;
         size_t i = 0;
-        for (; i < t.len && t.p[i] >= '0' && t.p[i] <= '9'; i++) x = x * 10 + (uint64_t)(t.p[i] - '0');
+        for (; i < t.len && t.p[i] >= '0' && t.p[i] <= '9'; i++)
+            x = x * 10 + (uint64_t)(t.p[i] - '0');
         if (i == t.len) {
             *out = (double)x;
             return true;
@@ -400,8 +406,8 @@ static int parse_sample(trn_expo_parser_t *p, cursor_t *c, trn_expo_sample_t *s)
     if (c->p >= c->end) return fail(p, c->p, TRN_EINVAL, "expected a value after the series");
     trn_str_t vt = read_token(c);
     if (!parse_float(vt, &s->value))
-        return fail(p, vt.p, TRN_EINVAL, "invalid value \"%.*s\"",
-                    (int)(vt.len > 40 ? 40 : vt.len), vt.p);
+        return fail(p, vt.p, TRN_EINVAL, "invalid value \"%.*s\"", (int)(vt.len > 40 ? 40 : vt.len),
+                    vt.p);
     s->labels = ls;
     s->has_timestamp = false;
     s->t_ms = 0;
@@ -454,8 +460,7 @@ static int parse_sample(trn_expo_parser_t *p, cursor_t *c, trn_expo_sample_t *s)
 
 static bool valid_type(const trn_expo_parser_t *p, trn_str_t t)
 {
-    static const char *const text_types[] = {"counter", "gauge", "histogram", "summary",
-                                             "untyped"};
+    static const char *const text_types[] = {"counter", "gauge", "histogram", "summary", "untyped"};
     static const char *const om_types[] = {"counter", "gauge", "histogram", "gaugehistogram",
                                            "summary", "info",  "stateset",  "unknown"};
     const char *const *v = p->om ? om_types : text_types;
@@ -472,16 +477,19 @@ static int parse_comment(trn_expo_parser_t *p, cursor_t *c, trn_expo_meta_t *m)
     if (c->p >= c->end || (*c->p != ' ' && *c->p != '\t')) return -100;
     skip_ws(c);
     trn_str_t kw = {c->p, 0};
-    while (c->p < c->end && *c->p != ' ' && *c->p != '\t') c->p++;
+    while (c->p < c->end && *c->p != ' ' && *c->p != '\t')
+        c->p++;
     kw.len = (size_t)(c->p - kw.p);
     int kind;
-    if (trn_str_eqc(kw, "HELP")) kind = TRN_EXPO_HELP;
-    else if (trn_str_eqc(kw, "TYPE")) kind = TRN_EXPO_TYPE;
-    else if (p->om && trn_str_eqc(kw, "UNIT")) kind = TRN_EXPO_UNIT;
+    if (trn_str_eqc(kw, "HELP"))
+        kind = TRN_EXPO_HELP;
+    else if (trn_str_eqc(kw, "TYPE"))
+        kind = TRN_EXPO_TYPE;
+    else if (p->om && trn_str_eqc(kw, "UNIT"))
+        kind = TRN_EXPO_UNIT;
     else if (p->om && trn_str_eqc(kw, "EOF")) {
         skip_ws(c);
-        if (c->p < c->end)
-            return fail(p, c->p, TRN_EINVAL, "unexpected text after # EOF");
+        if (c->p < c->end) return fail(p, c->p, TRN_EINVAL, "unexpected text after # EOF");
         return TRN_EXPO_EOF;
     } else
         return -100;

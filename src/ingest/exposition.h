@@ -30,11 +30,11 @@ typedef enum {
 } trn_expo_entry_t;
 
 typedef struct trn_expo_sample {
-    trn_labels_t labels;  /* sorted, including __name__, labels with empty values dropped,
-                           * duplicate names rejected; views valid until the next call */
+    trn_labels_t labels; /* sorted, including __name__, labels with empty values dropped,
+                          * duplicate names rejected; views valid until the next call */
     double value;
     bool has_timestamp;
-    int64_t t_ms;         /* OpenMetrics seconds are converted to ms */
+    int64_t t_ms; /* OpenMetrics seconds are converted to ms */
     bool has_exemplar;
     trn_labels_t exemplar_labels;
     double exemplar_value;

@@ -31,8 +31,7 @@ static trn_str_t copy_str(trn_arena_t *a, trn_str_t s)
 }
 
 /* The sample's labels with extra applied, into tmp (sized n + n_extra). */
-static trn_labels_t with_extra(const trn_labels_t *ls, const trn_labels_t *extra,
-                               trn_label_t *tmp)
+static trn_labels_t with_extra(const trn_labels_t *ls, const trn_labels_t *extra, trn_label_t *tmp)
 {
     size_t n = 0;
     for (size_t i = 0; i < ls->n; i++) {
@@ -41,7 +40,8 @@ static trn_labels_t with_extra(const trn_labels_t *ls, const trn_labels_t *extra
             overridden = trn_str_eq(ls->v[i].name, extra->v[k].name);
         if (!overridden) tmp[n++] = ls->v[i];
     }
-    for (size_t k = 0; k < extra->n; k++) tmp[n++] = extra->v[k];
+    for (size_t k = 0; k < extra->n; k++)
+        tmp[n++] = extra->v[k];
     trn_labels_t out = {tmp, n};
     trn_labels_sort(&out);
     trn_labels_drop_empty(&out);
@@ -59,8 +59,8 @@ static int add_meta(trn_import_batch_t *b, size_t *cap, int kind, const trn_expo
         }
     if (!e) {
         if (b->n_meta == *cap) {
-            b->meta = trn_arena_grow(a, b->meta, *cap * sizeof *b->meta,
-                                     *cap * 2 * sizeof *b->meta);
+            b->meta =
+                trn_arena_grow(a, b->meta, *cap * sizeof *b->meta, *cap * 2 * sizeof *b->meta);
             if (!b->meta) return no_memory(d);
             *cap *= 2;
         }
@@ -90,8 +90,8 @@ int trn_import_parse(const char *buf, size_t len, trn_expo_format_t fmt, int64_t
     size_t *first = trn_arena_alloc(a, cap_s * sizeof *first);
     trn_sample_t *smp = trn_arena_alloc(a, cap_v * sizeof *smp);
     b.meta = trn_arena_alloc(a, cap_m * sizeof *b.meta);
-    trn_label_t *tmp = trn_arena_alloc(a, ((max_labels ? max_labels : 256) + 1 + n_extra) *
-                                              sizeof *tmp);
+    trn_label_t *tmp =
+        trn_arena_alloc(a, ((max_labels ? max_labels : 256) + 1 + n_extra) * sizeof *tmp);
     if (!b.series || !first || !smp || !b.meta || !tmp) {
         rc = no_memory(d);
         goto out;
@@ -123,8 +123,8 @@ int trn_import_parse(const char *buf, size_t len, trn_expo_format_t fmt, int64_t
             continue;
         }
         if (b.n_series == cap_s) {
-            b.series = trn_arena_grow(a, b.series, cap_s * sizeof *b.series,
-                                      cap_s * 2 * sizeof *b.series);
+            b.series =
+                trn_arena_grow(a, b.series, cap_s * sizeof *b.series, cap_s * 2 * sizeof *b.series);
             first = trn_arena_grow(a, first, cap_s * sizeof *first, cap_s * 2 * sizeof *first);
             if (!b.series || !first) {
                 rc = no_memory(d);
@@ -141,7 +141,8 @@ int trn_import_parse(const char *buf, size_t len, trn_expo_format_t fmt, int64_t
         e->samples = NULL;
         first[b.n_series++] = n_v - 1;
     }
-    for (size_t i = 0; i < b.n_series; i++) b.series[i].samples = smp + first[i];
+    for (size_t i = 0; i < b.n_series; i++)
+        b.series[i].samples = smp + first[i];
     *out = b;
     rc = 0;
 out:
@@ -158,8 +159,7 @@ int trn_import_split(const trn_import_batch_t *b, int64_t cutoff_ms, trn_arena_t
     r.series = trn_arena_alloc(a, n * sizeof *r.series);
     trn_sample_t *os = trn_arena_alloc(a, nv * sizeof *os);
     trn_sample_t *rs = trn_arena_alloc(a, nv * sizeof *rs);
-    if (!o.series || !r.series || !os || !rs)
-        return no_memory(d);
+    if (!o.series || !r.series || !os || !rs) return no_memory(d);
     for (size_t i = 0; i < b->n_series; i++) {
         const trn_append_series_t *s = &b->series[i];
         trn_append_series_t *oe = &o.series[o.n_series], *re = &r.series[r.n_series];

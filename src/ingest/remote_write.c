@@ -179,7 +179,8 @@ static bool is_ascii(const char *p, size_t n)
         memcpy(&w, p + i, 8);
         acc |= w;
     }
-    for (; i < n; i++) acc |= (unsigned char)p[i];
+    for (; i < n; i++)
+        acc |= (unsigned char)p[i];
     return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
 
@@ -219,17 +220,15 @@ static int check_labels(const trn_pb_t *r, trn_labels_t *ls, size_t max_labels,
             return TRN_RW_DROP_EMPTY_LABEL_NAME;
         }
         if (!trn_label_name_valid(l->name)) {
-            trn_diag_set(d, TRN_EINVAL, (int64_t)off,
-                         "invalid label name \"%.*s%s\" at byte offset %zu",
-                         (int)(l->name.len > 64 ? 64 : l->name.len), l->name.p,
-                         clip_note(l->name.len), off);
+            trn_diag_set(
+                d, TRN_EINVAL, (int64_t)off, "invalid label name \"%.*s%s\" at byte offset %zu",
+                (int)(l->name.len > 64 ? 64 : l->name.len), l->name.p, clip_note(l->name.len), off);
             return TRN_RW_DROP_INVALID_LABEL_NAME;
         }
         if (i > 0 && trn_str_eq(ls->v[i - 1].name, l->name)) {
-            trn_diag_set(d, TRN_EINVAL, (int64_t)off,
-                         "duplicate label name \"%.*s%s\" at byte offset %zu",
-                         (int)(l->name.len > 64 ? 64 : l->name.len), l->name.p,
-                         clip_note(l->name.len), off);
+            trn_diag_set(
+                d, TRN_EINVAL, (int64_t)off, "duplicate label name \"%.*s%s\" at byte offset %zu",
+                (int)(l->name.len > 64 ? 64 : l->name.len), l->name.p, clip_note(l->name.len), off);
             return TRN_RW_DROP_DUPLICATE_LABEL_NAME;
         }
         size_t voff = off_of(r, l->value.p);
@@ -296,13 +295,15 @@ static int decode_series(const trn_pb_t *top, const trn_pb_field_t *tf, const tr
         switch (f.num) {
         case 1:
             if (trn_pb_want(&f, TRN_PB_LEN, "TimeSeries", "labels", d) < 0) return TRN_EINVAL;
-            if (pl->n_lab == pl->cap_lab && !grow(a, (void **)&pl->lab, &pl->cap_lab, sizeof *pl->lab))
+            if (pl->n_lab == pl->cap_lab &&
+                !grow(a, (void **)&pl->lab, &pl->cap_lab, sizeof *pl->lab))
                 return no_memory(d);
             if (decode_label(&r, &f, &pl->lab[pl->n_lab++], d) < 0) return TRN_EINVAL;
             break;
         case 2:
             if (trn_pb_want(&f, TRN_PB_LEN, "TimeSeries", "samples", d) < 0) return TRN_EINVAL;
-            if (pl->n_smp == pl->cap_smp && !grow(a, (void **)&pl->smp, &pl->cap_smp, sizeof *pl->smp))
+            if (pl->n_smp == pl->cap_smp &&
+                !grow(a, (void **)&pl->smp, &pl->cap_smp, sizeof *pl->smp))
                 return no_memory(d);
             if (decode_sample(&r, &f, &pl->smp[pl->n_smp++], d) < 0) return TRN_EINVAL;
             break;
@@ -311,11 +312,11 @@ static int decode_series(const trn_pb_t *top, const trn_pb_field_t *tf, const tr
             res->exemplars_skipped++;
             break;
         case 4:
-            if (trn_pb_want(&f, TRN_PB_LEN, "TimeSeries", "histograms", d) < 0)
-                return TRN_EINVAL;
+            if (trn_pb_want(&f, TRN_PB_LEN, "TimeSeries", "histograms", d) < 0) return TRN_EINVAL;
             res->histograms_skipped++;
             break;
-        default: break;
+        default:
+            break;
         }
     }
     if (rc < 0) return rc;
@@ -353,12 +354,10 @@ static int decode_meta(const trn_pb_t *top, const trn_pb_field_t *mf, trn_metric
     while ((rc = trn_pb_next(&r, &f, d)) > 0) {
         switch (f.num) {
         case 1:
-            if (trn_pb_want(&f, TRN_PB_VARINT, "MetricMetadata", "type", d) < 0)
-                return TRN_EINVAL;
+            if (trn_pb_want(&f, TRN_PB_VARINT, "MetricMetadata", "type", d) < 0) return TRN_EINVAL;
             /* Unknown enum values read as "unknown", as proto3 open enums allow. */
-            m->type = trn_str_c(f.u < sizeof meta_types / sizeof meta_types[0]
-                                    ? meta_types[f.u]
-                                    : "unknown");
+            m->type = trn_str_c(f.u < sizeof meta_types / sizeof meta_types[0] ? meta_types[f.u]
+                                                                               : "unknown");
             break;
         case 2:
             if (trn_pb_want(&f, TRN_PB_LEN, "MetricMetadata", "metric_family_name", d) < 0)
@@ -373,7 +372,8 @@ static int decode_meta(const trn_pb_t *top, const trn_pb_field_t *mf, trn_metric
             if (trn_pb_want(&f, TRN_PB_LEN, "MetricMetadata", "unit", d) < 0) return TRN_EINVAL;
             m->unit = f.bytes;
             break;
-        default: break;
+        default:
+            break;
         }
     }
     return rc;
@@ -396,12 +396,10 @@ int trn_rw_decode(const char *pb, size_t len, const trn_rw_limits_t *lim, trn_ar
     int rc;
     while ((rc = trn_pb_next(&r, &f, d)) > 0) {
         if (f.num == 1) {
-            if (trn_pb_want(&f, TRN_PB_LEN, "WriteRequest", "timeseries", d) < 0)
-                return TRN_EINVAL;
+            if (trn_pb_want(&f, TRN_PB_LEN, "WriteRequest", "timeseries", d) < 0) return TRN_EINVAL;
             n_ts++;
         } else if (f.num == 3) {
-            if (trn_pb_want(&f, TRN_PB_LEN, "WriteRequest", "metadata", d) < 0)
-                return TRN_EINVAL;
+            if (trn_pb_want(&f, TRN_PB_LEN, "WriteRequest", "metadata", d) < 0) return TRN_EINVAL;
             n_meta++;
         }
     }
@@ -421,8 +419,8 @@ int trn_rw_decode(const char *pb, size_t len, const trn_rw_limits_t *lim, trn_ar
     trn_pb_init(&r, pb, len);
     while ((rc = trn_pb_next(&r, &f, d)) > 0) {
         if (f.num == 1) {
-            rc = decode_series(&r, &f, &l, a, &pl, res.n_series, &res.series[res.n_series], &res,
-                               d);
+            rc =
+                decode_series(&r, &f, &l, a, &pl, res.n_series, &res.series[res.n_series], &res, d);
             if (rc < 0) return rc;
             res.n_series += (size_t)rc;
         } else if (f.num == 3) {
@@ -441,8 +439,8 @@ int trn_rw_decode(const char *pb, size_t len, const trn_rw_limits_t *lim, trn_ar
     return 0;
 }
 
-int trn_rw_decode_snappy(const char *body, size_t len, const trn_rw_limits_t *lim,
-                         trn_arena_t *a, trn_rw_result_t *out, trn_diag_t *d)
+int trn_rw_decode_snappy(const char *body, size_t len, const trn_rw_limits_t *lim, trn_arena_t *a,
+                         trn_rw_result_t *out, trn_diag_t *d)
 {
     size_t max = lim && lim->max_decoded_bytes ? lim->max_decoded_bytes : DEFAULT_MAX_DECODED;
     trn_str_t raw;

@@ -38,13 +38,13 @@ typedef struct trn_rw_result {
     size_t n_series;
     trn_metric_meta_t *meta; /* MetricMetadata entries; views into the body */
     size_t n_meta;
-    uint64_t n_samples;                 /* samples in series[] */
-    uint64_t dropped_series;            /* series dropped for their labels */
-    uint64_t dropped_samples;           /* their samples */
-    uint64_t dropped[TRN_RW_DROP_N];    /* dropped samples by reason */
-    uint64_t exemplars_skipped;         /* exemplars are not stored */
-    uint64_t histograms_skipped;        /* native histograms are not stored */
-    trn_diag_t drop;                    /* why the first series was dropped, with offset */
+    uint64_t n_samples;              /* samples in series[] */
+    uint64_t dropped_series;         /* series dropped for their labels */
+    uint64_t dropped_samples;        /* their samples */
+    uint64_t dropped[TRN_RW_DROP_N]; /* dropped samples by reason */
+    uint64_t exemplars_skipped;      /* exemplars are not stored */
+    uint64_t histograms_skipped;     /* native histograms are not stored */
+    trn_diag_t drop;                 /* why the first series was dropped, with offset */
 } trn_rw_result_t;
 
 /* Decompresses a snappy block (not framed) into the arena. The claimed
@@ -61,8 +61,8 @@ int trn_rw_decode(const char *pb, size_t len, const trn_rw_limits_t *lim, trn_ar
                   trn_rw_result_t *out, trn_diag_t *d);
 
 /* Both steps: snappy body in, result out (decompressed bytes in the arena). */
-int trn_rw_decode_snappy(const char *body, size_t len, const trn_rw_limits_t *lim,
-                         trn_arena_t *a, trn_rw_result_t *out, trn_diag_t *d);
+int trn_rw_decode_snappy(const char *body, size_t len, const trn_rw_limits_t *lim, trn_arena_t *a,
+                         trn_rw_result_t *out, trn_diag_t *d);
 
 /* Metric label value for a drop reason ("invalid_label_name", ...). */
 const char *trn_rw_drop_name(trn_rw_drop_t r);

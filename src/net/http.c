@@ -22,6 +22,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -607,6 +608,19 @@ trn_arena_t *trn_http_arena(trn_http_req_t *r)
 trn_registry_t *trn_http_registry(trn_http_req_t *r)
 {
     return r->srv->opts.registry;
+}
+
+bool trn_http_client_gone(const trn_http_req_t *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci) return false;
+    struct pollfd pfd = {.fd = ci->connect_fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&pfd, 1, 0) <= 0) return false;
+    if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) return true;
+    /* readable: either a pipelined next request (still here) or EOF */
+    char c;
+    return recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 void trn_http_error_text(trn_http_resp_t *resp, int status, const char *fmt, ...)

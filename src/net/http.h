@@ -78,6 +78,10 @@ const char *trn_http_path_param(const trn_http_req_t *r, const char *name);
 trn_arena_t *trn_http_arena(trn_http_req_t *r);
 /* Registry of the server (for handler-specific counters). */
 trn_registry_t *trn_http_registry(trn_http_req_t *r);
+/* True once the client has closed its end of the connection, so long
+ * handlers (queries) can stop work nobody waits for. One poll(2); callers
+ * throttle it. */
+bool trn_http_client_gone(const trn_http_req_t *r);
 
 /* --- response helpers --- */
 /* Sets status and a plain-text body "msg\n". */

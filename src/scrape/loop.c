@@ -33,6 +33,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "core/version.h"
 #include "ingest/exposition.h"
 #include "metrics/store.h"
 
@@ -47,7 +48,7 @@
 #define ACCEPT_HEADER                                                                              \
     "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"             \
     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
-#define USER_AGENT "trine/0.1"
+#define USER_AGENT "trine/" TRN_VERSION
 #define APPEND_BATCH 4096
 #define MAX_SCRAPED_LABELS 256
 
@@ -65,6 +66,7 @@ static void set_fini(trn__series_set_t *s)
     free(s->labels);
     free(s->hashes);
     free(s->explicit_ts);
+    free(s->seen);
     free(s->slots);
     memset(s, 0, sizeof *s);
 }
@@ -101,6 +103,7 @@ static long set_add(trn__series_set_t *s, const trn_labels_t *ls, uint64_t h)
         s->labels = trn_xrealloc(s->labels, s->cap * sizeof *s->labels);
         s->hashes = trn_xrealloc(s->hashes, s->cap * sizeof *s->hashes);
         s->explicit_ts = trn_xrealloc(s->explicit_ts, s->cap * sizeof *s->explicit_ts);
+        s->seen = trn_xrealloc(s->seen, s->cap * sizeof *s->seen);
     }
     if ((s->n + 1) * 2 > s->n_slots) {
         set_rehash(s, s->n_slots ? s->n_slots * 2 : 128);
@@ -108,6 +111,7 @@ static long set_add(trn__series_set_t *s, const trn_labels_t *ls, uint64_t h)
     if (trn_labels_copy(s->arena, ls, &s->labels[s->n]) < 0) return -1;
     s->hashes[s->n] = h;
     s->explicit_ts[s->n] = false;
+    s->seen[s->n] = false;
     size_t k = h & (s->n_slots - 1);
     while (s->slots[k]) k = (k + 1) & (s->n_slots - 1);
     s->slots[k] = (uint32_t)(s->n + 1);
@@ -489,6 +493,16 @@ static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetc
         }
         if (keep == 0 || final.n == 0) continue;
         if (!trn_labels_get(&final, TRN_METRIC_NAME).len) continue;
+        /* The parser validated the scraped labels and the target's are
+         * valid; relabeling output is checked again before the store sees
+         * it. As Prometheus: one invalid series fails the scrape. */
+        trn_diag_t vd;
+        trn_diag_init(&vd);
+        if (trn_relabel_len(job->metric_relabel) && trn_labels_validate(&final, &vd) < 0) {
+            snprintf(err, errlen, "invalid metric name or label names: %.400s", vd.msg);
+            rc = -1;
+            break;
+        }
         if (check_label_limits(job, &final, err, errlen) < 0) {
             rc = -1;
             break;
@@ -502,7 +516,11 @@ static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetc
         uint64_t h = trn_labels_hash(&final);
         long idx = set_add(cur, &final, h);
         if (idx < 0) continue; /* duplicate series in one scrape: first one wins */
-        if (set_find(&t->prev, &final, h) < 0) c->added++;
+        long pi = set_find(&t->prev, &final, h);
+        if (pi < 0)
+            c->added++;
+        else
+            t->prev.seen[pi] = true;
         bool own_ts = job->honor_timestamps && s.has_timestamp;
         int64_t sts = own_ts ? s.t_ms : ts;
         /* As Prometheus: series exposed with their own timestamps get no
@@ -583,8 +601,11 @@ static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
     }
     double dur = (double)(trn_mono_ns() - t0) / 1e9;
     double stale = stale_nan();
+    /* Series of the previous scrape not seen in this one (all of them when
+     * this scrape failed) get a staleness marker. */
+    if (rc < 0 && t->prev.n) memset(t->prev.seen, 0, t->prev.n * sizeof *t->prev.seen);
     for (size_t i = 0; i < t->prev.n; i++)
-        if (!t->prev.explicit_ts[i] && set_find(&cur, &t->prev.labels[i], t->prev.hashes[i]) < 0)
+        if (!t->prev.explicit_ts[i] && !t->prev.seen[i])
             batch_add(b, &t->prev.labels[i], ts, stale);
     trn_arena_t *ra = trn_arena_new(0);
     double vals[5] = {rc == 0 ? 1 : 0, dur, (double)c.scraped, (double)c.post_relabel,

@@ -104,6 +104,7 @@ typedef struct trn__series_set {
     trn_labels_t *labels; /* malloc'd array */
     uint64_t *hashes;
     bool *explicit_ts; /* sample carried its own timestamp: no staleness tracking */
+    bool *seen;        /* as "previous": the series came again in the current scrape */
     size_t n, cap;
     uint32_t *slots; /* index + 1; 0 = empty */
     size_t n_slots;

@@ -142,6 +142,7 @@ def test_remote_write_stores_samples_and_metadata(trine):
     ("truncated_protobuf", snappy.compress(b"\x0a\x10\x0a\x03"), RW_HEADERS, 400, "byte offset"),
     ("wrong_wire_type", snappy.compress(b"\x08\x01"), RW_HEADERS, 400,
      "WriteRequest.timeseries (field 1) has wire type varint"),
+    ("huge_snappy_claim", b"\xff\xff\xff\xff\x0f", RW_HEADERS, 413, "exceeds the limit"),
     ("gzip_encoding", b"\x1f\x8b", dict(RW_HEADERS, **{"Content-Encoding": "gzip"}), 415,
      "Content-Encoding"),
     ("rw2_content_type", snappy.compress(b""),
@@ -188,6 +189,17 @@ def test_import_prometheus_text(trine):
                                 "q": 'say "hi"', "src": "e2e"}
     assert res[0]["value"][1] == "42"
     assert wait_for(lambda: instant(trine, "e2e_import_nots", int(time.time() * 1000)))
+
+
+def test_import_default_timestamp_parameter(trine):
+    at = int(time.time()) - 60
+    status, msg = post(trine.url + "/api/v1/import/prometheus?timestamp=%d" % at,
+                       b"e2e_import_at 9\n", {"Content-Type": "text/plain"})
+    assert status == 204, msg
+    res = wait_for(lambda: instant(trine, "e2e_import_at", at * 1000))
+    assert res and res[0]["value"] == [at, "9"]
+    status, msg = post(trine.url + "/api/v1/import/prometheus?timestamp=yesterday", b"x 1\n")
+    assert status == 400 and "invalid timestamp" in msg, msg
 
 
 def test_import_rejects_bad_line_with_position(trine):

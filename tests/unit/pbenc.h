@@ -45,7 +45,8 @@ static inline void pbenc_uint(trn_buf_t *b, uint32_t num, uint64_t v)
 static inline void pbenc_fixed64(trn_buf_t *b, uint32_t num, uint64_t v)
 {
     pbenc_tag(b, num, 1);
-    for (int i = 0; i < 8; i++) trn_buf_putc(b, (char)(v >> (8 * i)));
+    for (int i = 0; i < 8; i++)
+        trn_buf_putc(b, (char)(v >> (8 * i)));
 }
 static inline void pbenc_double(trn_buf_t *b, uint32_t num, double d)
 {
@@ -56,7 +57,8 @@ static inline void pbenc_double(trn_buf_t *b, uint32_t num, double d)
 static inline void pbenc_fixed32(trn_buf_t *b, uint32_t num, uint32_t v)
 {
     pbenc_tag(b, num, 5);
-    for (int i = 0; i < 4; i++) trn_buf_putc(b, (char)(v >> (8 * i)));
+    for (int i = 0; i < 4; i++)
+        trn_buf_putc(b, (char)(v >> (8 * i)));
 }
 
 #endif

@@ -28,6 +28,11 @@
 #include <string.h>
 #include <strings.h>
 
+/* Deepest nesting accepted, both for the parser's recursion and for the
+ * tree the evaluator later walks recursively (a long chain "a + a + ..."
+ * nests to the left without recursing here). Real queries stay far below. */
+#define PQ_MAX_DEPTH 512
+
 typedef struct parser {
     const char *q;
     size_t len;
@@ -36,6 +41,7 @@ typedef struct parser {
     pq_tok_t *toks;
     size_t n_toks, cap_toks, i;
     bool failed;
+    int depth; /* current recursion depth of parse_expr */
     /* regexes compiled so far, so a failed parse can release them */
     trn_matcher_t **ms_all;
     size_t n_ms_all, cap_ms_all;
@@ -576,6 +582,7 @@ static pq_expr_t *new_node(parser_t *p, pq_kind_t k, int32_t pos, int32_t end)
     e->kind = k;
     e->pos = pos;
     e->end = end;
+    e->depth = 1;
     return e;
 }
 
@@ -631,6 +638,8 @@ static bool is_reserved_kw(parser_t *p, const pq_tok_t *t)
 /* ---- parse: expressions ------------------------------------------------------ */
 
 static pq_expr_t *parse_expr(parser_t *p, int min_prec);
+static pq_expr_t *parse_expr_inner(parser_t *p, int min_prec);
+static int node_depth(const pq_expr_t *e);
 
 static int binop_of(parser_t *p, const pq_tok_t *t, pq_binop_t *op)
 {
@@ -956,6 +965,7 @@ static pq_expr_t *parse_postfix(parser_t *p, pq_expr_t *e)
                 if (!sq) return NULL;
                 sq->type = TRN_PROMQL_MATRIX;
                 sq->inner = e;
+                sq->depth = e->depth + 1;
                 sq->range_ms = range;
                 sq->step_ms = step;
                 if (range <= 0) {
@@ -987,6 +997,7 @@ static pq_expr_t *parse_postfix(parser_t *p, pq_expr_t *e)
             if (!ms) return NULL;
             ms->type = TRN_PROMQL_MATRIX;
             ms->inner = e;
+            ms->depth = e->depth + 1;
             ms->range_ms = range;
             e = ms;
             continue;
@@ -1122,6 +1133,7 @@ static pq_expr_t *parse_call(parser_t *p, const pq_tok_t *name)
             cap = nc;
         }
         c->args[c->n_args++] = arg;
+        if (arg->depth + 1 > c->depth) c->depth = arg->depth + 1;
         if (cur(p)->kind == TK_COMMA) {
             advance(p);
             if (cur(p)->kind == TK_RPAREN) {
@@ -1239,6 +1251,8 @@ static pq_expr_t *parse_aggregation(parser_t *p, int op, const pq_tok_t *name)
     } else {
         ag->inner = args[0];
     }
+    ag->depth = 1 + (node_depth(ag->inner) > node_depth(ag->param) ? node_depth(ag->inner)
+                                                                    : node_depth(ag->param));
     if (ag->inner->type != TRN_PROMQL_VECTOR) {
         perr(p, ag->inner->pos, "expected type instant vector in aggregation expression, got %s",
              trn__pq_type_desc(ag->inner->type));
@@ -1295,6 +1309,7 @@ static pq_expr_t *parse_primary(parser_t *p)
         if (!e) return NULL;
         e->inner = in;
         e->type = in->type;
+        e->depth = in->depth + 1;
         return e;
     }
     case TK_LBRACE: return parse_selector(p, NULL);
@@ -1352,6 +1367,7 @@ static pq_expr_t *parse_unary(parser_t *p)
         if (!e) return NULL;
         e->op = neg ? OP_SUB : OP_ADD;
         e->inner = in;
+        e->depth = in->depth + 1;
         e->type = in->type;
         return e;
     }
@@ -1367,7 +1383,28 @@ static bool label_in(const trn_str_t *v, size_t n, trn_str_t s)
     return false;
 }
 
+static int node_depth(const pq_expr_t *e)
+{
+    return e ? e->depth : 0;
+}
+
 static pq_expr_t *parse_expr(parser_t *p, int min_prec)
+{
+    if (++p->depth > PQ_MAX_DEPTH) {
+        perr(p, cur(p)->pos, "expression nesting too deep (more than %d levels)", PQ_MAX_DEPTH);
+        p->depth--;
+        return NULL;
+    }
+    pq_expr_t *r = parse_expr_inner(p, min_prec);
+    p->depth--;
+    if (r && r->depth > PQ_MAX_DEPTH) {
+        perr(p, r->pos, "expression nesting too deep (more than %d levels)", PQ_MAX_DEPTH);
+        return NULL;
+    }
+    return r;
+}
+
+static pq_expr_t *parse_expr_inner(parser_t *p, int min_prec)
 {
     pq_expr_t *lhs = parse_unary(p);
     while (lhs && !p->failed) {
@@ -1407,6 +1444,11 @@ static pq_expr_t *parse_expr(parser_t *p, int min_prec)
         if (!rhs) return NULL;
         b->rhs = rhs;
         b->end = rhs->end;
+        b->depth = 1 + (lhs->depth > rhs->depth ? lhs->depth : rhs->depth);
+        if (b->depth > PQ_MAX_DEPTH) {
+            perr(p, b->pos, "expression nesting too deep (more than %d levels)", PQ_MAX_DEPTH);
+            return NULL;
+        }
         /* type checks */
         bool cmp = trn__pq_binop_is_comparison(op), set = trn__pq_binop_is_set(op);
         if (b->return_bool && !cmp) {

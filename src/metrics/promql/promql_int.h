@@ -77,6 +77,7 @@ struct trn_promql_expr {
     pq_kind_t kind;
     trn_promql_type_t type;
     int32_t pos, end; /* byte range in the query text */
+    int depth;        /* height of this subtree (1 for a leaf) */
 
     double num;        /* PQ_NUMBER */
     bool is_duration;  /* PQ_NUMBER written as a duration ("5m") */

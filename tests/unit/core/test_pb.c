@@ -27,9 +27,9 @@ static void test_pb_reads_every_wire_type(void **state)
     pbenc_msg(&b, 6, &inner);
     char big[300];
     memset(big, 'x', sizeof big);
-    pbenc_bytes(&b, 7, big, 200);   /* two-byte length */
-    pbenc_bytes(&b, 8, big, 300);   /* two-byte length, too */
-    pbenc_bytes(&b, 20, big, 1);    /* two-byte tag */
+    pbenc_bytes(&b, 7, big, 200); /* two-byte length */
+    pbenc_bytes(&b, 8, big, 300); /* two-byte length, too */
+    pbenc_bytes(&b, 20, big, 1);  /* two-byte tag */
 
     trn_pb_t r;
     trn_pb_init(&r, b.data, b.len);
@@ -124,7 +124,9 @@ static void test_pb_rejects_malformed(void **state)
         {"\x80", 1, 0, "truncated tag"},
         {"\x0a\x05hi", 4, 0, "claims 5 bytes, only 2 left"},
         {"\x0a\xff\xff\xff\xff\x0f", 6, 0, "claims 4294967295 bytes"},
-        {"\x0a\x80\x01" "abc", 6, 0, "claims 128 bytes, only 3 left"},
+        {"\x0a\x80\x01"
+         "abc",
+         6, 0, "claims 128 bytes, only 3 left"},
         {"\x09\x01\x02", 3, 0, "truncated fixed64"},
         {"\x0d\x01", 2, 0, "truncated fixed32"},
         {"\x00\x01", 2, 0, "invalid field number 0"},

@@ -26,11 +26,11 @@ typedef struct {
 
 static const sample_case_t sample_cases[] = {
     {TRN_EXPO_TEXT, "http_requests_total{method=\"post\",code=\"200\"} 1027 1395066363000",
-     "{__name__=\"http_requests_total\", code=\"200\", method=\"post\"}", 1027, true,
-     1395066363000, NULL, 0, -1},
+     "{__name__=\"http_requests_total\", code=\"200\", method=\"post\"}", 1027, true, 1395066363000,
+     NULL, 0, -1},
     {TRN_EXPO_TEXT, "http_requests_total{method=\"post\",code=\"400\"}    3 1395066363000",
-     "{__name__=\"http_requests_total\", code=\"400\", method=\"post\"}", 3, true,
-     1395066363000, NULL, 0, -1},
+     "{__name__=\"http_requests_total\", code=\"400\", method=\"post\"}", 3, true, 1395066363000,
+     NULL, 0, -1},
     {TRN_EXPO_TEXT,
      "msdos_file_access_time_seconds{path=\"C:\\\\DIR\\\\FILE.TXT\",error=\"Cannot find "
      "file:\\n\\\"FILE.TXT\\\"\"} 1.458255915e9",
@@ -40,11 +40,11 @@ static const sample_case_t sample_cases[] = {
     {TRN_EXPO_TEXT, "metric_without_timestamp_and_labels 12.47",
      "{__name__=\"metric_without_timestamp_and_labels\"}", 12.47, false, 0, NULL, 0, -1},
     {TRN_EXPO_TEXT, "something_weird{problem=\"division by zero\"} +Inf -3982045",
-     "{__name__=\"something_weird\", problem=\"division by zero\"}", INFINITY, true, -3982045,
-     NULL, 0, -1},
-    {TRN_EXPO_TEXT, "http_request_duration_seconds_bucket{le=\"+Inf\"} 144320",
-     "{__name__=\"http_request_duration_seconds_bucket\", le=\"+Inf\"}", 144320, false, 0, NULL,
+     "{__name__=\"something_weird\", problem=\"division by zero\"}", INFINITY, true, -3982045, NULL,
      0, -1},
+    {TRN_EXPO_TEXT, "http_request_duration_seconds_bucket{le=\"+Inf\"} 144320",
+     "{__name__=\"http_request_duration_seconds_bucket\", le=\"+Inf\"}", 144320, false, 0, NULL, 0,
+     -1},
     {TRN_EXPO_TEXT, "rpc_duration_seconds{quantile=\"0.5\",} 4773", /* trailing comma */
      "{__name__=\"rpc_duration_seconds\", quantile=\"0.5\"}", 4773, false, 0, NULL, 0, -1},
     {TRN_EXPO_TEXT, "  m { a = \"1\" , b=\"\" }\t-Inf\t", "{__name__=\"m\", a=\"1\"}", -INFINITY,
@@ -53,28 +53,27 @@ static const sample_case_t sample_cases[] = {
     {TRN_EXPO_TEXT, "m{} 1e-3", "{__name__=\"m\"}", 1e-3, false, 0, NULL, 0, -1},
     {TRN_EXPO_TEXT, "{__name__=\"via_label\",x=\"y\"} 2", "{__name__=\"via_label\", x=\"y\"}", 2,
      false, 0, NULL, 0, -1},
-    {TRN_EXPO_TEXT, "ns:colon_rule:rate5m 0.5", "{__name__=\"ns:colon_rule:rate5m\"}", 0.5,
-     false, 0, NULL, 0, -1},
+    {TRN_EXPO_TEXT, "ns:colon_rule:rate5m 0.5", "{__name__=\"ns:colon_rule:rate5m\"}", 0.5, false,
+     0, NULL, 0, -1},
     {TRN_EXPO_TEXT, "utf{v=\"h\xc3\xa9llo\"} 1 0", "{__name__=\"utf\", v=\"h\xc3\xa9llo\"}", 1,
      true, 0, NULL, 0, -1},
     {TRN_EXPO_TEXT, "crlf 7\r", "{__name__=\"crlf\"}", 7, false, 0, NULL, 0, -1},
-    {TRN_EXPO_OPENMETRICS, "foo_bucket{le=\"0.01\"} 0", "{__name__=\"foo_bucket\", le=\"0.01\"}",
-     0, false, 0, NULL, 0, -1},
+    {TRN_EXPO_OPENMETRICS, "foo_bucket{le=\"0.01\"} 0", "{__name__=\"foo_bucket\", le=\"0.01\"}", 0,
+     false, 0, NULL, 0, -1},
     {TRN_EXPO_OPENMETRICS, "foo_bucket{le=\"0.1\"} 8 # {} 0.054",
      "{__name__=\"foo_bucket\", le=\"0.1\"}", 8, false, 0, "{}", 0.054, -1},
     {TRN_EXPO_OPENMETRICS, "foo_bucket{le=\"1\"} 11 # {trace_id=\"KOO5S4vxi0o\"} 0.67",
-     "{__name__=\"foo_bucket\", le=\"1\"}", 11, false, 0, "{trace_id=\"KOO5S4vxi0o\"}", 0.67,
-     -1},
+     "{__name__=\"foo_bucket\", le=\"1\"}", 11, false, 0, "{trace_id=\"KOO5S4vxi0o\"}", 0.67, -1},
     {TRN_EXPO_OPENMETRICS,
      "foo_bucket{le=\"10\"} 17 # {trace_id=\"oHg5SJYRHA0\"} 9.8 1520879607.789",
      "{__name__=\"foo_bucket\", le=\"10\"}", 17, false, 0, "{trace_id=\"oHg5SJYRHA0\"}", 9.8,
      1520879607789},
-    {TRN_EXPO_OPENMETRICS, "acme_http_router_request_seconds_sum{path=\"/api/v1\",method=\"GET\"} "
-                           "9036.32 1520879607.001",
+    {TRN_EXPO_OPENMETRICS,
+     "acme_http_router_request_seconds_sum{path=\"/api/v1\",method=\"GET\"} "
+     "9036.32 1520879607.001",
      "{__name__=\"acme_http_router_request_seconds_sum\", method=\"GET\", path=\"/api/v1\"}",
      9036.32, true, 1520879607001, NULL, 0, -1},
-    {TRN_EXPO_OPENMETRICS, "a_total 1 123", "{__name__=\"a_total\"}", 1, true, 123000, NULL, 0,
-     -1},
+    {TRN_EXPO_OPENMETRICS, "a_total 1 123", "{__name__=\"a_total\"}", 1, true, 123000, NULL, 0, -1},
 };
 
 static void test_exposition_valid_samples(void **state)
@@ -96,8 +95,10 @@ static void test_exposition_valid_samples(void **state)
         trn_buf_init(&b);
         trn_labels_format(&s.labels, &b);
         if (strcmp(b.data, c->labels)) fail_msg("case %zu: labels %s", i, b.data);
-        if (isnan(c->value)) assert_true(isnan(s.value));
-        else if (s.value != c->value) fail_msg("case %zu: value %g", i, s.value);
+        if (isnan(c->value))
+            assert_true(isnan(s.value));
+        else if (s.value != c->value)
+            fail_msg("case %zu: value %g", i, s.value);
         assert_int_equal(s.has_timestamp, c->has_ts);
         if (c->has_ts) assert_int_equal(s.t_ms, c->t_ms);
         assert_int_equal(s.has_exemplar, c->exemplar != NULL);
@@ -119,16 +120,15 @@ static void test_exposition_valid_samples(void **state)
 static void test_exposition_metadata_and_comments(void **state)
 {
     (void)state;
-    static const char text[] =
-        "# HELP http_requests_total The total number of HTTP requests.\n"
-        "# TYPE http_requests_total counter\n"
-        "\n"
-        "# Escaping in label values:\n"
-        "# HELP esc Line one\\nwith \\\\ and \\\"kept\\\".\n"
-        "#no space comment\n"
-        "# EOF is just a comment here\n"
-        "# TYPE u untyped\n"
-        "x 1\n";
+    static const char text[] = "# HELP http_requests_total The total number of HTTP requests.\n"
+                               "# TYPE http_requests_total counter\n"
+                               "\n"
+                               "# Escaping in label values:\n"
+                               "# HELP esc Line one\\nwith \\\\ and \\\"kept\\\".\n"
+                               "#no space comment\n"
+                               "# EOF is just a comment here\n"
+                               "# TYPE u untyped\n"
+                               "x 1\n";
     trn_expo_parser_t *p = trn_expo_parser_new(text, sizeof text - 1, TRN_EXPO_TEXT, 0);
     trn_expo_sample_t s;
     trn_expo_meta_t m;
@@ -254,8 +254,7 @@ static void test_exposition_content_type(void **state)
 {
     (void)state;
     assert_int_equal(trn_expo_format_from_content_type(NULL), TRN_EXPO_TEXT);
-    assert_int_equal(trn_expo_format_from_content_type("text/plain; version=0.0.4"),
-                     TRN_EXPO_TEXT);
+    assert_int_equal(trn_expo_format_from_content_type("text/plain; version=0.0.4"), TRN_EXPO_TEXT);
     assert_int_equal(
         trn_expo_format_from_content_type("application/openmetrics-text; version=1.0.0"),
         TRN_EXPO_OPENMETRICS);

@@ -23,9 +23,8 @@ static void test_import_groups_and_defaults(void **state)
     trn_import_batch_t b;
     trn_diag_t d;
     trn_diag_init(&d);
-    assert_int_equal(trn_import_parse(body, sizeof body - 1, TRN_EXPO_TEXT, 99999, NULL, 0, a,
-                                      &b, &d),
-                     0);
+    assert_int_equal(
+        trn_import_parse(body, sizeof body - 1, TRN_EXPO_TEXT, 99999, NULL, 0, a, &b, &d), 0);
     assert_int_equal(b.n_series, 3);
     assert_int_equal(b.n_samples, 4);
     assert_int_equal(b.series[0].n_samples, 2);
@@ -52,7 +51,8 @@ static void test_import_extra_labels(void **state)
 {
     (void)state;
     static const char body[] = "m{job=\"x\",keep=\"1\",gone=\"y\"} 1 1\nm{job=\"z\"} 2 2\n";
-    trn_label_t ev[] = {{TRN_STR("job"), TRN_STR("forced")}, {TRN_STR("gone"), TRN_STR("")},
+    trn_label_t ev[] = {{TRN_STR("job"), TRN_STR("forced")},
+                        {TRN_STR("gone"), TRN_STR("")},
                         {TRN_STR("added"), TRN_STR("v")}};
     trn_labels_t extra = {ev, 3};
     trn_arena_t *a = trn_arena_new(0);
@@ -78,8 +78,8 @@ static void test_import_errors_name_line_and_col(void **state)
     trn_import_batch_t b;
     trn_diag_t d;
     trn_diag_init(&d);
-    assert_int_equal(
-        trn_import_parse(body, sizeof body - 1, TRN_EXPO_TEXT, 0, NULL, 0, a, &b, &d), TRN_EINVAL);
+    assert_int_equal(trn_import_parse(body, sizeof body - 1, TRN_EXPO_TEXT, 0, NULL, 0, a, &b, &d),
+                     TRN_EINVAL);
     assert_int_equal(d.line, 3);
     assert_int_equal(d.col, 9);
     assert_non_null(strstr(d.msg, "line 3:9:"));
@@ -91,7 +91,8 @@ static void test_import_many_series_grow(void **state)
     (void)state;
     trn_buf_t body;
     trn_buf_init(&body);
-    for (int i = 0; i < 5000; i++) trn_buf_printf(&body, "m{i=\"%d\"} %d %d\n", i / 2, i, i);
+    for (int i = 0; i < 5000; i++)
+        trn_buf_printf(&body, "m{i=\"%d\"} %d %d\n", i / 2, i, i);
     trn_arena_t *a = trn_arena_new(0);
     trn_import_batch_t b;
     trn_diag_t d;

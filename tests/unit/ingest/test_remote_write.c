@@ -138,15 +138,20 @@ static void test_remote_write_drops_invalid_series(void **state)
         const char *msg;
     } cases[] = {
         {{"__name__", "up", "", "x"}, 4, TRN_RW_DROP_EMPTY_LABEL_NAME, "empty label name"},
-        {{"__name__", "up", "1x", "x"}, 4, TRN_RW_DROP_INVALID_LABEL_NAME,
+        {{"__name__", "up", "1x", "x"},
+         4,
+         TRN_RW_DROP_INVALID_LABEL_NAME,
          "invalid label name \"1x\""},
-        {{"__name__", "up", "a-b", "x"}, 4, TRN_RW_DROP_INVALID_LABEL_NAME,
+        {{"__name__", "up", "a-b", "x"},
+         4,
+         TRN_RW_DROP_INVALID_LABEL_NAME,
          "invalid label name \"a-b\""},
-        {{"__name__", "up", "job", "a", "job", "b"}, 6, TRN_RW_DROP_DUPLICATE_LABEL_NAME,
+        {{"__name__", "up", "job", "a", "job", "b"},
+         6,
+         TRN_RW_DROP_DUPLICATE_LABEL_NAME,
          "duplicate label name \"job\""},
         {{"job", "a"}, 2, TRN_RW_DROP_MISSING_METRIC_NAME, "without a metric name"},
-        {{"__name__", "", "job", "a"}, 4, TRN_RW_DROP_MISSING_METRIC_NAME,
-         "without a metric name"},
+        {{"__name__", "", "job", "a"}, 4, TRN_RW_DROP_MISSING_METRIC_NAME, "without a metric name"},
         {{"__name__", "9up"}, 2, TRN_RW_DROP_INVALID_METRIC_NAME, "invalid metric name \"9up\""},
         {{"__name__", "up", "job", "\xff"}, 4, TRN_RW_DROP_INVALID_UTF8, "invalid UTF-8"},
     };
@@ -167,8 +172,7 @@ static void test_remote_write_drops_invalid_series(void **state)
         assert_int_equal(res.dropped_series, 1);
         assert_int_equal(res.dropped_samples, 1);
         assert_int_equal(res.dropped[cases[i].why], 1);
-        if (!strstr(res.drop.msg, cases[i].msg))
-            fail_msg("case %zu: got \"%s\"", i, res.drop.msg);
+        if (!strstr(res.drop.msg, cases[i].msg)) fail_msg("case %zu: got \"%s\"", i, res.drop.msg);
         assert_true(res.drop.offset > 0 && (size_t)res.drop.offset < req.len);
         trn_arena_free(a);
         trn_buf_fini(&req);
@@ -184,8 +188,8 @@ static void test_remote_write_rejects_malformed(void **state)
         size_t len;
         const char *msg;
     } cases[] = {
-        {"\x0a\x05\x0a\x03", 4, "claims 5 bytes"},               /* truncated TimeSeries */
-        {"\x0a\x02\x0a\x05", 4, "claims 5 bytes"},               /* truncated Label */
+        {"\x0a\x05\x0a\x03", 4, "claims 5 bytes"}, /* truncated TimeSeries */
+        {"\x0a\x02\x0a\x05", 4, "claims 5 bytes"}, /* truncated Label */
         {"\x08\x01", 2, "WriteRequest.timeseries (field 1) has wire type varint"},
         {"\x0a\x02\x08\x01", 4, "TimeSeries.labels (field 1) has wire type varint"},
         {"\x0a\x04\x12\x02\x08\x01", 6, "Sample.value (field 1) has wire type varint"},
@@ -222,7 +226,10 @@ static void test_remote_write_bad_snappy(void **state)
     assert_non_null(strstr(d.msg, "snappy"));
     /* A header that promises more than the data holds. */
     trn_diag_init(&d);
-    assert_int_equal(trn_rw_decode_snappy("\x10\x0c" "abcd", 6, NULL, a, &res, &d), TRN_EINVAL);
+    assert_int_equal(trn_rw_decode_snappy("\x10\x0c"
+                                          "abcd",
+                                          6, NULL, a, &res, &d),
+                     TRN_EINVAL);
     assert_non_null(strstr(d.msg, "snappy: corrupt"));
     /* A header claiming more than the limit is refused before allocating. */
     trn_diag_init(&d);
@@ -244,7 +251,8 @@ static void test_remote_write_budget_is_a_limit(void **state)
     const char *kv[] = {"__name__", "m"};
     double v = 1;
     int64_t t = 1;
-    for (int i = 0; i < 1000; i++) add_series(&req, kv, 2, &v, &t, 1);
+    for (int i = 0; i < 1000; i++)
+        add_series(&req, kv, 2, &v, &t, 1);
     trn_arena_t *a = trn_arena_new(4096);
     trn_rw_result_t res;
     trn_diag_t d;

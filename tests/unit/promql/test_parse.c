@@ -201,6 +201,37 @@ static void test_promql_function_edges(void **state)
     assert_true(eval1("quantile(0.5, vector(3))", 0) == 3);
 }
 
+/* Deep nesting is an error, not a stack overflow. */
+static void test_promql_depth_limit(void **state)
+{
+    (void)state;
+    trn_arena_t *a = trn_arena_new(0);
+    trn_buf_t b;
+    trn_buf_init(&b);
+    for (int i = 0; i < 20000; i++) trn_buf_putc(&b, '(');
+    trn_buf_putc(&b, '1');
+    for (int i = 0; i < 20000; i++) trn_buf_putc(&b, ')');
+    trn_promql_expr_t *e;
+    trn_diag_t d;
+    trn_diag_init(&d);
+    assert_int_equal(trn_promql_parse(b.data, b.len, a, &e, &d), TRN_EINVAL);
+    assert_non_null(strstr(d.msg, "nesting too deep"));
+    b.len = 0;
+    trn_buf_puts(&b, "x");
+    for (int i = 0; i < 5000; i++) trn_buf_puts(&b, " + x");
+    trn_diag_init(&d);
+    assert_int_equal(trn_promql_parse(b.data, b.len, a, &e, &d), TRN_EINVAL);
+    assert_non_null(strstr(d.msg, "nesting too deep"));
+    b.len = 0;
+    trn_buf_puts(&b, "x");
+    for (int i = 0; i < 100; i++) trn_buf_puts(&b, " or x");
+    trn_diag_init(&d);
+    assert_int_equal(trn_promql_parse(b.data, b.len, a, &e, &d), 0);
+    trn_promql_expr_release(e);
+    trn_buf_fini(&b);
+    trn_arena_free(a);
+}
+
 /* Small arena budgets: every failure path must release compiled regexes
  * (found by fuzz_promql_parse; the sanitizer build checks for leaks). */
 static void test_promql_budget_failures_release(void **state)
@@ -235,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_promql_types),
         cmocka_unit_test(test_promql_function_edges),
         cmocka_unit_test(test_promql_budget_failures_release),
+        cmocka_unit_test(test_promql_depth_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #   make fuzz-smoke / make bench / make format / make lint
 
 CC      ?= gcc
+MAKEFLAGS += -j$(shell nproc)
 PKGS    := libmicrohttpd yaml-0.1 libpcre2-8 libcurl libzstd jansson zlib
 MODE    ?= release
 SANITIZE ?=

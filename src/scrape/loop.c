@@ -33,6 +33,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "core/version.h"
 #include "ingest/exposition.h"
 #include "metrics/store.h"
 
@@ -47,7 +48,7 @@
 #define ACCEPT_HEADER                                                                              \
     "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"             \
     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
-#define USER_AGENT "trine/0.1"
+#define USER_AGENT "trine/" TRN_VERSION
 #define APPEND_BATCH 4096
 #define MAX_SCRAPED_LABELS 256
 
@@ -492,6 +493,16 @@ static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetc
         }
         if (keep == 0 || final.n == 0) continue;
         if (!trn_labels_get(&final, TRN_METRIC_NAME).len) continue;
+        /* The parser validated the scraped labels and the target's are
+         * valid; relabeling output is checked again before the store sees
+         * it. As Prometheus: one invalid series fails the scrape. */
+        trn_diag_t vd;
+        trn_diag_init(&vd);
+        if (trn_relabel_len(job->metric_relabel) && trn_labels_validate(&final, &vd) < 0) {
+            snprintf(err, errlen, "invalid metric name or label names: %.400s", vd.msg);
+            rc = -1;
+            break;
+        }
         if (check_label_limits(job, &final, err, errlen) < 0) {
             rc = -1;
             break;

@@ -412,6 +412,12 @@ static void test_scrape_manager_honor_and_limits(void **state)
     wait_for(s, "m", NULL, NULL, WANT_VALUE, 2);
     r = newest(s, "ts_metric", NULL, NULL);
     assert_true(r.found && r.v == 5);
+    /* A series with a duplicate label name fails the scrape. */
+    exporter_set(&e, 200, "m{job=\"inner\"} 3\ndup{a=\"1\",a=\"2\"} 1\n");
+    wait_for(s, "up", "job", "honor", WANT_VALUE, 0);
+    assert_false(newest(s, "dup", NULL, NULL).found);
+    exporter_set(&e, 200, "m{job=\"inner\"} 4\n");
+    wait_for(s, "up", "job", "honor", WANT_VALUE, 1);
     /* Over sample_limit: the scrape fails as a whole. */
     exporter_set(&e, 200, "a 1\nb 2\nc 3\nd 4\n");
     wait_for(s, "up", "job", "honor", WANT_VALUE, 0);

@@ -339,20 +339,20 @@ int trn_alertmanager_new(trn_am_config_t *cfg, const char *data_dir, trn_registr
     }
     trn_registry_t *r = reg ? reg : trn_registry_new();
     if (!reg) am->reg = r, am->own_reg = true;
-    am->c_received_firing = trn_counter_get(am->reg, "trn_alertmanager_alerts_received_total",
+    am->c_received_firing = trn_counter_get(am->reg, "trine_alertmanager_alerts_received_total",
                                             "Alerts received by the built-in alert manager.", "status=\"firing\"");
-    am->c_received_resolved = trn_counter_get(am->reg, "trn_alertmanager_alerts_received_total",
+    am->c_received_resolved = trn_counter_get(am->reg, "trine_alertmanager_alerts_received_total",
                                               "Alerts received by the built-in alert manager.", "status=\"resolved\"");
-    am->c_invalid = trn_counter_get(am->reg, "trn_alertmanager_alerts_invalid_total",
+    am->c_invalid = trn_counter_get(am->reg, "trine_alertmanager_alerts_invalid_total",
                                     "Alerts rejected as invalid.", "");
     for (int k = 0; k < TRN_AM_N_KINDS; k++) {
         char l[64];
         snprintf(l, sizeof l, "integration=\"%s\"", trn_am_kind_name((trn_am_kind_t)k));
-        am->c_notif[k] = trn_counter_get(am->reg, "trn_alertmanager_notifications_total",
+        am->c_notif[k] = trn_counter_get(am->reg, "trine_alertmanager_notifications_total",
                                          "Notifications attempted, by integration.", l);
-        am->c_notif_failed[k] = trn_counter_get(am->reg, "trn_alertmanager_notifications_failed_total",
+        am->c_notif_failed[k] = trn_counter_get(am->reg, "trine_alertmanager_notifications_failed_total",
                                                 "Notifications that failed after retries, by integration.", l);
-        am->h_latency[k] = trn_histogram_get(am->reg, "trn_alertmanager_notification_latency_seconds",
+        am->h_latency[k] = trn_histogram_get(am->reg, "trine_alertmanager_notification_latency_seconds",
                                              "Time to deliver a notification, by integration.", l, NULL, 0);
     }
     am->cfg = cfg_wrap(cfg);

@@ -603,8 +603,10 @@ static void get_status(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_json_key(&j, "peers");
     trn_json_arr_begin(&j);
     trn_json_arr_end(&j);
+    /* A single node is a settled cluster of one; Grafana's Alertmanager
+     * datasource expects "ready" here (shared/compat §5). */
     trn_json_key(&j, "status");
-    trn_json_str(&j, "disabled");
+    trn_json_str(&j, "ready");
     trn_json_obj_end(&j);
     trn_json_key(&j, "config");
     trn_json_obj_begin(&j);

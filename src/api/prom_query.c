@@ -8,6 +8,7 @@
  *   /api/v1/query_range  query, start, end, step (duration or float seconds),
  *                        timeout, limit, stats, lookback_delta
  *   /api/v1/format_query query -> the canonical text
+ *   /api/v1/parse_query  query -> the AST as JSON (Prometheus's UI shape)
  *   /api/v1/query_exemplars  success with an empty list (trine keeps no
  *                        exemplars; Grafana only needs the probe to succeed)
  *
@@ -422,6 +423,33 @@ static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
     trn_buf_fini(&b);
 }
 
+static void handle_parse(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
+{
+    (void)vctx;
+    const char *q = trn_http_param(req, "query");
+    if (!q) q = "";
+    trn_diag_t d;
+    trn_diag_init(&d);
+    trn_promql_expr_t *e = NULL;
+    if (trn_promql_parse(q, strlen(q), trn_http_arena(req), &e, &d) < 0) {
+        char msg[TRN_DIAG_MSG_MAX + 40];
+        snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
+        send_error(resp, 400, "bad_data", msg);
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = "application/json";
+    trn_json_t j;
+    trn_json_init(&j, &resp->body);
+    trn_json_obj_begin(&j);
+    trn_json_key(&j, "status");
+    trn_json_str(&j, "success");
+    trn_json_key(&j, "data");
+    trn_promql_ast_json(e, &j);
+    trn_json_obj_end(&j);
+    trn_promql_expr_release(e);
+}
+
 static void handle_exemplars(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
 {
     (void)vctx;
@@ -435,5 +463,6 @@ const trn_route_t trn_api_prom_query_routes[TRN_API_PROM_QUERY_N_ROUTES] = {
     {"GET|POST", "/api/v1/query", handle_query, 0, 0},
     {"GET|POST", "/api/v1/query_range", handle_query_range, 0, 0},
     {"GET|POST", "/api/v1/format_query", handle_format, 0, 0},
+    {"GET|POST", "/api/v1/parse_query", handle_parse, 0, 0},
     {"GET|POST", "/api/v1/query_exemplars", handle_exemplars, 0, 0},
 };

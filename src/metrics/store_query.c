@@ -8,8 +8,10 @@
  * its block, bumps the generation, and waits for queriers of the previous
  * generation to close before it drops the cut samples from the head: an old
  * querier never sees the block, so it must keep seeing those samples in the
- * head (store_maint.c). Head series are freed only when no querier is open,
- * so the label views a querier hands out stay valid until it closes.
+ * head (store_maint.c). Head series emptied by a cut are first unlinked
+ * from the head's index, then freed only after every querier older than the
+ * unlinking has closed, so the label views a querier hands out stay valid
+ * until it closes.
  *
  * select gathers candidates from every source — head series through the
  * head's label index, block series through each block's index — sorts them
@@ -349,6 +351,16 @@ static int collect(trn_querier_t *q, const trn_matcher_t *ms, size_t n_ms, const
     return rc;
 }
 
+/* Whether the head holds samples inside the querier's range. Listings
+ * without matchers answer from the index (fast), so like Prometheus they
+ * are as precise as the head's and blocks' time ranges, not per series. */
+static bool head_overlaps(trn_querier_t *q)
+{
+    trn_head_stats_t hs;
+    trn_head_stats(q->s->head, &hs);
+    return hs.series > 0 && hs.min_t <= q->maxt && hs.max_t >= q->mint;
+}
+
 int trn_querier_label_names(trn_querier_t *q, const trn_matcher_t *ms, size_t n_ms, trn_arena_t *a,
                             trn_str_t **out, size_t *n_out)
 {
@@ -358,7 +370,7 @@ int trn_querier_label_names(trn_querier_t *q, const trn_matcher_t *ms, size_t n_
         rc = collect(q, ms, n_ms, NULL, a, &ss);
     else {
         pthread_rwlock_rdlock(&q->s->lock);
-        rc = trn_head_each_name(q->s->head, strset_add, &ss);
+        if (head_overlaps(q)) rc = trn_head_each_name(q->s->head, strset_add, &ss);
         pthread_rwlock_unlock(&q->s->lock);
         for (size_t b = 0; rc == 0 && b < q->n_blocks; b++)
             rc = trn_block_each_name(q->blocks[b], strset_add, &ss);
@@ -379,7 +391,7 @@ int trn_querier_label_values(trn_querier_t *q, trn_str_t name, const trn_matcher
         rc = collect(q, ms, n_ms, &name, a, &ss);
     else {
         pthread_rwlock_rdlock(&q->s->lock);
-        rc = trn_head_each_value(q->s->head, name, strset_add, &ss);
+        if (head_overlaps(q)) rc = trn_head_each_value(q->s->head, name, strset_add, &ss);
         pthread_rwlock_unlock(&q->s->lock);
         for (size_t b = 0; rc == 0 && b < q->n_blocks; b++) {
             trn_postings_src_t src = trn_block_src(q->blocks[b]);

@@ -242,10 +242,9 @@ static int eval_group(trn_rule_manager_t *m, trn_rules_config_t *c, trn_rule_gro
     }
     trn_arena_free(a);
     pthread_mutex_lock(&g->mu);
-    if (g->should_restore) {
-        trn__alerting_restore(m, g, ts);
-        g->should_restore = false;
-    }
+    /* like Prometheus, restore after the second evaluation, so that data
+     * scraped since the restart is there to decide what is active */
+    if (g->evals_until_restore > 0 && --g->evals_until_restore == 0) trn__alerting_restore(m, g, ts);
     g->last_eval_ms = ts;
     g->eval_seconds = (double)(mono_ns() - t0) / 1e9;
     g->last_samples = samples;
@@ -354,10 +353,7 @@ trn_rule_manager_t *trn_rule_manager_new(trn_store_t *store, trn_registry_t *reg
     trn_rule_manager_t *m = trn_xcalloc(1, sizeof *m);
     m->store = store;
     m->reg = registry;
-    if (opts)
-        m->o = *opts;
-    else
-        m->o.restore_for_state = true;
+    if (opts) m->o = *opts;
     if (!m->o.lookback_delta_ms) m->o.lookback_delta_ms = 5 * 60 * 1000;
     if (!m->o.query_timeout_ms) m->o.query_timeout_ms = 2 * 60 * 1000;
     if (!m->o.query_max_samples) m->o.query_max_samples = 50000000;
@@ -419,9 +415,9 @@ static void init_group(trn_rule_manager_t *m, trn_rule_group_t *g)
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cond, NULL);
     g->m = m;
-    g->should_restore = m->o.restore_for_state;
+    g->evals_until_restore = m->o.no_for_state_restore ? 0 : 2;
     for (size_t i = 0; i < g->n_rules; i++)
-        g->rules[i].restored = !m->o.restore_for_state;
+        g->rules[i].restored = m->o.no_for_state_restore;
     group_metrics(m, g);
 }
 
@@ -445,7 +441,7 @@ static void carry_state(trn_rule_manager_t *m, trn_rules_config_t *old, trn_rule
         if (ng) {
             ng->last_eval_ms = og->last_eval_ms;
             ng->eval_seconds = og->eval_seconds;
-            ng->should_restore = og->should_restore;
+            ng->evals_until_restore = og->evals_until_restore;
         }
         for (size_t k = 0; k < og->n_rules; k++) {
             trn_rule_t * or = &og->rules[k], *nr = NULL;

@@ -73,7 +73,7 @@ typedef struct trn_rule_manager_opts {
     int64_t outage_tolerance_ms; /* for-state restore window; default 1h */
     int64_t for_grace_period_ms; /* default 10m */
     int64_t resend_delay_ms;     /* default 1m */
-    bool restore_for_state;      /* default true when opts is NULL */
+    bool no_for_state_restore;   /* skip restoring `for` state from ALERTS_FOR_STATE */
 } trn_rule_manager_opts_t;
 
 /* A manager writing to store and registering its metrics (trine_rule_*)

@@ -287,3 +287,100 @@ def test_config_errors_are_clear(tmp_path):
           "unescaped double quote")
     check("route: {receiver: y}\nreceivers: [{name: y, slack_configs: [{api_url: 'http://x', "
           "title: '{{ .Foo'}]}]\n", 'receiver "y", slack_configs[0].title')
+
+
+class FlakySink(Sink):
+    """Answers 500 to the first `fail` POSTs, then 200."""
+
+    def __init__(self, fail):
+        self.fail = fail
+        super().__init__()
+        sink = self
+        handler = self.srv.RequestHandlerClass
+        orig = handler.do_POST
+
+        def do_post(h):
+            with sink.lock:
+                sink.fail -= 1
+                failing = sink.fail >= 0
+            if failing:
+                h.rfile.read(int(h.headers.get("Content-Length") or 0))
+                h.send_response(500)
+                h.end_headers()
+                return
+            orig(h)
+
+        handler.do_POST = do_post
+
+
+def test_webhook_retries_and_metrics(trine_factory):
+    s = FlakySink(fail=2)
+    try:
+        t = start_am(trine_factory, WEBHOOK_CFG.format(url=s.url))
+        post_alerts(t, [alert("Retry")])
+        wait_until(lambda: s.got("/hook"), timeout=30, what="delivery after two 500s")
+        assert s.fail < 0
+        metrics = t.get("/metrics").text
+        assert 'trine_alertmanager_notifications_total{integration="webhook"} 1' in metrics
+        assert 'trine_alertmanager_notifications_failed_total{integration="webhook"} 0' in metrics
+        assert 'trine_alertmanager_alerts_received_total{status="firing"} 1' in metrics
+    finally:
+        s.close()
+
+
+EMAIL_CFG = """
+global:
+  smtp_smarthost: '127.0.0.1:{port}'
+  smtp_from: 'trine@example.org'
+  smtp_require_tls: false
+route:
+  receiver: mail
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 2s
+receivers:
+  - name: mail
+    email_configs:
+      - to: 'ops@example.org, oncall@example.org'
+        headers: {{X-Team: '{{{{ .CommonLabels.team }}}}'}}
+"""
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_email_over_smtp(trine_factory):
+    smtpd = pytest.importorskip("smtpd")  # Python < 3.12; drives asyncore
+    import asyncore
+    import socket as sock
+
+    got = []
+
+    class Server(smtpd.SMTPServer):
+        def process_message(self, peer, mailfrom, rcpttos, data, **kw):
+            got.append((mailfrom, rcpttos, data.decode() if isinstance(data, bytes) else data))
+
+    with sock.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = Server(("127.0.0.1", port), None, decode_data=False)
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            asyncore.loop(timeout=0.1, count=1)
+
+    th = threading.Thread(target=loop, daemon=True)
+    th.start()
+    try:
+        t = start_am(trine_factory, EMAIL_CFG.format(port=port))
+        post_alerts(t, [alert("MailMe", team="db")])
+        wait_until(lambda: got, timeout=30, what="an email")
+        mailfrom, rcpts, data = got[0]
+        assert mailfrom == "trine@example.org"
+        assert sorted(rcpts) == ["oncall@example.org", "ops@example.org"]
+        assert "Subject: [FIRING:1] MailMe (team=db" not in data  # values only, as Alertmanager
+        assert "Subject: [FIRING:1] MailMe (db)" in data
+        assert "X-Team: db" in data
+        assert "text/html" in data and "MailMe" in data
+    finally:
+        stop.set()
+        srv.close()

@@ -154,6 +154,17 @@ def test_execution_error(trine, loaded):
 def test_format_query_and_exemplars(trine):
     st, js = q(trine, "/api/v1/format_query", query='sum(x)by(a)')
     assert st == 200 and js == {"status": "success", "data": "sum by (a) (x)"}
+    st, js = q(trine, "/api/v1/parse_query", query='sum by (a) (rate(x{b="c"}[5m]))')
+    assert st == 200 and js["status"] == "success"
+    ast = js["data"]
+    assert ast["type"] == "aggregation" and ast["op"] == "sum" and ast["grouping"] == ["a"]
+    assert ast["param"] is None and ast["without"] is False
+    call = ast["expr"]
+    assert call["type"] == "call" and call["func"]["name"] == "rate"
+    assert call["func"]["argTypes"] == ["matrix"] and call["func"]["returnType"] == "vector"
+    [msel] = call["args"]
+    assert msel["type"] == "matrixSelector" and msel["range"] == 300000 and msel["name"] == "x"
+    assert {"name": "b", "value": "c", "type": "="} in msel["matchers"]
     st, js = q(trine, "/api/v1/query_exemplars", query="test", start=1700000000000, end=1700003600000)
     assert st == 200 and js == {"status": "success", "data": []}
 

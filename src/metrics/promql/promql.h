@@ -12,6 +12,7 @@
 
 #include "core/arena.h"
 #include "core/diag.h"
+#include "core/json.h"
 #include "core/labels.h"
 #include "core/str.h"
 #include "metrics/store.h"
@@ -96,6 +97,10 @@ trn_promql_type_t trn_promql_expr_type(const trn_promql_expr_t *e);
 
 /* Appends the canonical text of e (Prometheus's String() form) to out. */
 void trn_promql_format(const trn_promql_expr_t *e, trn_buf_t *out);
+
+/* Writes e as one JSON value in the shape of Prometheus's
+ * /api/v1/parse_query (its web UI's AST). */
+void trn_promql_ast_json(const trn_promql_expr_t *e, trn_json_t *j);
 
 /* Evaluates e at t_ms. o may be NULL (defaults). Errors: TRN_EEXEC for
  * evaluation errors (message in d, e.g. many-to-many matching), TRN_ELIMIT,

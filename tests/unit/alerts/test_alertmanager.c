@@ -166,9 +166,13 @@ static void test_alertmanager_silences_rules(void **state)
     trn_diag_init(&d);
     assert_int_equal(trn_alertmanager_silence_set(am, &bad, id2, &d), TRN_EINVAL);
     assert_non_null(strstr(d.msg, "must not match the empty string"));
+    trn_am_matchers_fini(&bad.matchers);
     bad = sil(a, "x=y", fake_now, fake_now - 1000);
     trn_diag_init(&d);
     assert_int_equal(trn_alertmanager_silence_set(am, &bad, id2, &d), TRN_EINVAL);
+    trn_am_matchers_fini(&bad.matchers);
+    trn_am_matchers_fini(&s.matchers);
+    trn_am_matchers_fini(&s2.matchers);
     trn_arena_free(a);
     trn_alertmanager_free(am);
 }
@@ -185,6 +189,7 @@ static void test_alertmanager_state_survives_restart(void **state)
     char id[40];
     trn_am_silence_t s = sil(a, "team=\"db\", severity=~\"crit.*\"", fake_now, fake_now + 3600000);
     assert_int_equal(trn_alertmanager_silence_set(am, &s, id, &d), 0);
+    trn_am_matchers_fini(&s.matchers);
     pthread_mutex_lock(&am->mu);
     uint64_t f[] = {1, 2}, r[] = {3};
     trn__am_nflog_log(am, "{}:{a=\"b\"}\x1f" "a\x1fwebhook\x1f" "0", fake_now, 3600000, f, 2, r, 1);

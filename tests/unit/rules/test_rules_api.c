@@ -96,7 +96,7 @@ static int setup(void **state)
     trn_diag_init(&d);
     assert_int_equal(
         trn_rules_config_load_text("/etc/trine/rules.yml", RULES, strlen(RULES), 0, &c, &d), 0);
-    trn_rule_manager_opts_t ro = {.restore_for_state = false};
+    trn_rule_manager_opts_t ro = {.no_for_state_restore = true};
     f->rules = trn_rule_manager_new(f->store, NULL, &ro);
     assert_int_equal(trn_rule_manager_apply(f->rules, c, NULL), 0);
     f->api.store = f->store;

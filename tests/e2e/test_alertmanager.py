@@ -384,3 +384,31 @@ def test_email_over_smtp(trine_factory):
     finally:
         stop.set()
         srv.close()
+
+
+def test_reload_and_receiver_filter(trine_factory, sink):
+    t = start_am(trine_factory, WEBHOOK_CFG.format(url=sink.url))
+    post_alerts(t, [alert("R1", team="db")])
+    assert [a["labels"]["alertname"] for a in t.get("/api/v2/alerts", {"receiver": "ho.*"}).json()] == ["R1"]
+    assert t.get("/api/v2/alerts", {"receiver": "other"}).json() == []
+    assert [a["labels"]["alertname"] for a in t.get("/api/v2/alerts", {"filter": 'team=~"d."'}).json()] == ["R1"]
+    # point the same file at a new tree and reload: receivers and routing follow
+    am_path = t.config_path and open(t.config_path).read().split(": ", 1)[1].strip()
+    with open(am_path, "w") as f:
+        f.write(f"""
+route:
+  receiver: db-hook
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 2s
+  routes: [{{matchers: ['team=db'], receiver: db-hook}}]
+receivers:
+  - name: db-hook
+    webhook_configs: [{{url: '{sink.url}/db-hook'}}]
+""")
+    r = t.post("/-/reload")
+    assert r.status == 200, r.text
+    assert [x["name"] for x in t.get("/api/v2/receivers").json()] == ["db-hook"]
+    assert t.get("/api/v2/alerts").json()[0]["receivers"] == [{"name": "db-hook"}]
+    # the alert keeps flowing through the new tree
+    wait_until(lambda: sink.got("/db-hook"), timeout=20, what="notification after reload")

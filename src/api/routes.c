@@ -5,6 +5,7 @@
 #include "api/alertmanager.h"
 #include "api/api.h"
 #include "api/health.h"
+#include "api/prom_admin.h"
 #include "api/prom_query.h"
 #include "api/prom_rules.h"
 #include "api/prom_series.h"
@@ -21,5 +22,6 @@ const trn_route_table_t trn_api_tables[] = {
     {trn_api_prom_query_routes, TRN_API_PROM_QUERY_N_ROUTES},
     {trn_api_prom_rules_routes, TRN_API_PROM_RULES_N_ROUTES},
     {trn_api_alertmanager_routes, TRN_API_ALERTMANAGER_N_ROUTES},
+    {trn_api_prom_admin_routes, TRN_API_PROM_ADMIN_N_ROUTES},
 };
 const size_t trn_api_n_tables = sizeof trn_api_tables / sizeof trn_api_tables[0];

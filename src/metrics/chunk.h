@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* Samples per head chunk before a new one is started. */
-#define TRN_CHUNK_SAMPLES 120
+#define TRN_CHUNK_SAMPLES 240
 
 /* An appendable chunk: the bit stream plus the encoder's state. */
 typedef struct trn_chunk {

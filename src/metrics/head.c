@@ -436,44 +436,8 @@ static bool keep_live(void *ctx, uint32_t id)
     return s != NULL;
 }
 
-void trn_head_truncate(trn_head_t *h, int64_t t, bool may_free_series)
+static void recompute_range(trn_head_t *h)
 {
-    size_t dead = 0;
-    for (size_t i = 0; i < h->id_cap; i++) {
-        trn_hseries_t *s = h->by_id[i];
-        if (!s || !s->n_samples || s->min_t >= t) continue;
-        series_rebuild(h, s, t);
-        if (!s->n_samples) series_free_data(s);
-    }
-    if (may_free_series) {
-        for (size_t i = 0; i < h->id_cap; i++) {
-            trn_hseries_t *s = h->by_id[i];
-            if (!s || s->n_samples) continue;
-            for (size_t k = 0; k < s->labels.n; k++) {
-                trn_intern_put(h->syms, s->labels.v[k].name);
-                trn_intern_put(h->syms, s->labels.v[k].value);
-            }
-            free(s->labels.v);
-            series_free_data(s);
-            free(s);
-            h->by_id[i] = NULL;
-            dead++;
-        }
-    }
-    if (dead) {
-        h->n_series -= dead;
-        /* Both tables lost members: rebuild them without holes, then the index. */
-        size_t cap = 1024;
-        while (h->n_series * 2 > cap)
-            cap *= 2;
-        if (cap < h->id_cap / 4)
-            cap = h->id_cap / 4 > 1024 ? h->id_cap / 4 : 1024;
-        else
-            cap = h->id_cap;
-        rebuild_tables(h, cap);
-        trn_lindex_retain(h->idx, keep_live, h);
-    }
-    /* Recompute the time range. */
     h->has_data = false;
     for (size_t i = 0; i < h->id_cap; i++) {
         trn_hseries_t *s = h->by_id[i];
@@ -481,6 +445,60 @@ void trn_head_truncate(trn_head_t *h, int64_t t, bool may_free_series)
         if (!s || !trn_hseries_range(s, &mn, &mx)) continue;
         note_time(h, mn);
         note_time(h, mx);
+    }
+}
+
+void trn_head_truncate(trn_head_t *h, int64_t t)
+{
+    for (size_t i = 0; i < h->id_cap; i++) {
+        trn_hseries_t *s = h->by_id[i];
+        if (!s || !s->n_samples || s->min_t >= t) continue;
+        series_rebuild(h, s, t);
+        if (!s->n_samples) series_free_data(s);
+    }
+    recompute_range(h);
+}
+
+trn_hseries_t **trn_head_unlink_empty(trn_head_t *h, size_t *n_out)
+{
+    trn_hseries_t **dead = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < h->id_cap; i++) {
+        trn_hseries_t *s = h->by_id[i];
+        if (!s || s->n_samples) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            dead = trn_xrealloc(dead, cap * sizeof *dead);
+        }
+        dead[n++] = s;
+        h->by_id[i] = NULL;
+    }
+    if (n) {
+        h->n_series -= n;
+        /* Both tables lost members: rebuild them without holes (shrinking
+         * when mostly empty), then filter the index. */
+        size_t tcap = 1024;
+        while (h->n_series * 2 > tcap)
+            tcap *= 2;
+        if (tcap * 4 > h->id_cap) tcap = h->id_cap;
+        rebuild_tables(h, tcap);
+        trn_lindex_retain(h->idx, keep_live, h);
+    }
+    *n_out = n;
+    return dead;
+}
+
+void trn_head_release(trn_head_t *h, trn_hseries_t **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        trn_hseries_t *s = v[i];
+        for (size_t k = 0; k < s->labels.n; k++) {
+            trn_intern_put(h->syms, s->labels.v[k].name);
+            trn_intern_put(h->syms, s->labels.v[k].value);
+        }
+        free(s->labels.v);
+        series_free_data(s);
+        free(s);
     }
 }
 

@@ -68,10 +68,14 @@ int trn_hseries_samples(const trn_hseries_t *s, int64_t mint, int64_t maxt, trn_
 size_t trn_hseries_samples_heap(const trn_hseries_t *s, int64_t mint, int64_t maxt,
                                 trn_sample_t **buf, size_t *cap);
 
-/* Drops every sample before t. Series left empty are removed when
- * may_free_series is true (no reader holds label views), else kept for a
- * later call. */
-void trn_head_truncate(trn_head_t *h, int64_t t, bool may_free_series);
+/* Drops every sample before t. Series left empty stay until unlinked. */
+void trn_head_truncate(trn_head_t *h, int64_t t);
+/* Removes series without samples from the tables and the index and returns
+ * them (heap array the caller frees, count in *n). Readers that already hold
+ * one may keep reading it (it is empty) until trn_head_release. */
+trn_hseries_t **trn_head_unlink_empty(trn_head_t *h, size_t *n);
+/* Frees series returned by trn_head_unlink_empty. */
+void trn_head_release(trn_head_t *h, trn_hseries_t **v, size_t n);
 
 typedef void trn_hseries_fn(void *ctx, trn_hseries_t *s);
 /* Calls fn for every series in id order. */

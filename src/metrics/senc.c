@@ -20,6 +20,10 @@
  *   represented (NaN, the stale marker, infinities, -0.0, values needing a
  *   bigger K) are listed as exceptions with their raw bits and take the
  *   previous m in the delta stream.
+ * - values, mode 2 ("decimal, second order"): as mode 0, but the varints
+ *   are m_i - 2 m_(i-1) + m_(i-2): a counter growing at a steady rate costs
+ *   its jitter instead of its increment. The encoder computes both sizes
+ *   and keeps the smaller.
  * - values, mode 1 ("xor"): when more than a quarter of the values are
  *   exceptions, each value is stored as the 8 bytes of bits(v_i) xor
  *   bits(v_(i-1)); close values share their high bytes, which zstd removes.
@@ -50,6 +54,21 @@ static inline void put_uv(trn_buf_t *b, uint64_t v)
 static inline void put_sv(trn_buf_t *b, int64_t v)
 {
     put_uv(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static inline uint64_t zz(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline size_t uv_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
 }
 
 static inline uint64_t bits(double v)
@@ -103,7 +122,20 @@ void trn_senc_encode(const trn_sample_t *s, size_t n, trn_buf_t *b)
         if (!as_scaled(s[i].v, k_all, &m)) n_exc++;
     }
     if (n_exc * 4 > n) goto xor_mode;
-    trn_buf_putc(b, 0);
+    /* Second order pays for counters with a steady rate: compare sizes. */
+    size_t cost1 = 0, cost2 = 0;
+    int64_t p1 = 0, d1 = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t m;
+        if (!as_scaled(s[i].v, k_all, &m)) m = p1;
+        int64_t d = (int64_t)((uint64_t)m - (uint64_t)p1);
+        cost1 += uv_len(zz(d));
+        cost2 += uv_len(zz(i ? (int64_t)((uint64_t)d - (uint64_t)d1) : d));
+        d1 = d;
+        p1 = m;
+    }
+    bool second = cost2 < cost1;
+    trn_buf_putc(b, second ? 2 : 0);
     trn_buf_putc(b, (char)k_all);
     put_uv(b, n_exc);
     size_t last = 0;
@@ -118,11 +150,13 @@ void trn_senc_encode(const trn_sample_t *s, size_t n, trn_buf_t *b)
             raw[j] = (uint8_t)(u >> (8 * j));
         trn_buf_append(b, raw, 8);
     }
-    int64_t prev = 0;
+    int64_t prev = 0, prev_md = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t m;
         if (!as_scaled(s[i].v, k_all, &m)) m = prev;
-        put_sv(b, (int64_t)((uint64_t)m - (uint64_t)prev));
+        int64_t d = (int64_t)((uint64_t)m - (uint64_t)prev);
+        put_sv(b, second && i ? (int64_t)((uint64_t)d - (uint64_t)prev_md) : d);
+        prev_md = d;
         prev = m;
     }
     return;
@@ -201,7 +235,7 @@ int64_t trn_senc_decode(const uint8_t *p, size_t len, trn_sample_t *out)
         }
         return (int64_t)n;
     }
-    if (mode != 0 || r.off >= r.len) return -1;
+    if ((mode != 0 && mode != 2) || r.off >= r.len) return -1;
     int k = r.p[r.off++];
     if (k > MAX_SCALE) return -1;
     uint64_t n_exc = get_uv(&r);
@@ -214,9 +248,11 @@ int64_t trn_senc_decode(const uint8_t *p, size_t len, trn_sample_t *out)
         if (r.bad || idx >= n || r.len - r.off < 8) return -1;
         r.off += 8;
     }
-    int64_t m = 0;
+    int64_t m = 0, md = 0;
     for (uint64_t i = 0; i < n; i++) {
-        m = (int64_t)((uint64_t)m + (uint64_t)get_sv(&r));
+        int64_t x = get_sv(&r);
+        md = (mode == 2 && i) ? (int64_t)((uint64_t)md + (uint64_t)x) : x;
+        m = (int64_t)((uint64_t)m + (uint64_t)md);
         out[i].v = (double)m / p10[k];
     }
     if (r.bad) return -1;

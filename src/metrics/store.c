@@ -263,6 +263,8 @@ void trn_store_close(trn_store_t *s)
     trn__store_stop_thread(s);
     trn_wal_close(s->wal);
     trn__store_free_blocks(s);
+    if (s->n_graveyard) trn_head_release(s->head, s->graveyard, s->n_graveyard);
+    free(s->graveyard);
     free(s->late);
     free(s->wal_dir);
     free(s->blocks_dir);

@@ -53,8 +53,12 @@ struct trn_store {
     uint64_t *block_ids;  /* parallel to blocks: creation order (newer wins) */
     size_t n_blocks, cap_blocks;
     uint64_t next_block_id;
-    unsigned generation;       /* bumped when a cut publishes its block */
+    unsigned generation;       /* bumped to tell old queriers from new ones */
     unsigned open_queriers[2]; /* per generation parity */
+    bool stale_queriers;       /* a wait for old queriers timed out */
+
+    trn_hseries_t **graveyard; /* unlinked head series waiting for old queriers */
+    size_t n_graveyard;
 
     pthread_mutex_t meta_lock;
     meta_ent_t *meta;
@@ -69,6 +73,10 @@ struct trn_store {
     atomic_uint_least64_t samples_appended, samples_too_old, wal_corrupt_records;
     atomic_uint_least64_t compactions, compactions_failed, retention_deleted;
 };
+
+/* Bumps the generation and waits (bounded) until no querier from before is
+ * open; true if they all closed. blocks_mu held. */
+bool trn__store_drain_queriers(trn_store_t *s);
 
 /* Maintenance (store_maint.c). */
 int trn__store_load_blocks(trn_store_t *s, trn_diag_t *d);

@@ -51,8 +51,8 @@
 
 #define QUERIER_WAIT_MS 10000
 #define CKPT_RECORD_BYTES (1u << 20)
-#define ZSTD_LEVEL_CUT 3
-#define ZSTD_LEVEL_COMPACT 9
+#define ZSTD_LEVEL_CUT 9
+#define ZSTD_LEVEL_COMPACT 15
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -155,21 +155,46 @@ static int publish(trn_store_t *s, uint64_t id, bool new_generation, trn_diag_t 
     if (rc < 0) return rc;
     pthread_mutex_lock(&s->blocks_mu);
     blocks_insert(s, b, id);
-    if (new_generation) {
-        unsigned old = s->generation++;
-        struct timespec dl;
-        clock_gettime(CLOCK_REALTIME, &dl);
-        dl.tv_sec += QUERIER_WAIT_MS / 1000;
-        while (s->open_queriers[old & 1] > 0)
-            if (pthread_cond_timedwait(&s->blocks_cv, &s->blocks_mu, &dl) != 0) {
-                trn_log(TRN_LOG_WARN, "tsdb",
-                        "queriers older than a block cut are still open; they may miss samples",
-                        NULL);
-                break;
-            }
-    }
+    if (new_generation && !trn__store_drain_queriers(s))
+        trn_log(TRN_LOG_WARN, "tsdb",
+                "queriers older than a block cut are still open; they may miss samples", NULL);
     pthread_mutex_unlock(&s->blocks_mu);
     return 0;
+}
+
+bool trn__store_drain_queriers(trn_store_t *s)
+{
+    if (s->open_queriers[0] + s->open_queriers[1] == 0) s->stale_queriers = false;
+    unsigned old = s->generation++;
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += QUERIER_WAIT_MS / 1000;
+    while (s->open_queriers[old & 1] > 0)
+        if (pthread_cond_timedwait(&s->blocks_cv, &s->blocks_mu, &dl) != 0) {
+            s->stale_queriers = true;
+            return false;
+        }
+    /* After an earlier timeout, queriers older than `old` may share the other
+     * parity; only a moment with none open at all clears that doubt. */
+    if (s->open_queriers[0] + s->open_queriers[1] == 0) s->stale_queriers = false;
+    return !s->stale_queriers;
+}
+
+/* Frees unlinked head series once every querier that could hold one has
+ * closed; otherwise they wait for the next maintenance round. */
+static void release_graveyard(trn_store_t *s)
+{
+    if (!s->n_graveyard) return;
+    pthread_mutex_lock(&s->blocks_mu);
+    bool drained = trn__store_drain_queriers(s);
+    pthread_mutex_unlock(&s->blocks_mu);
+    if (!drained) return;
+    pthread_rwlock_wrlock(&s->lock);
+    trn_head_release(s->head, s->graveyard, s->n_graveyard);
+    pthread_rwlock_unlock(&s->lock);
+    free(s->graveyard);
+    s->graveyard = NULL;
+    s->n_graveyard = 0;
 }
 
 /* ---- cutting the head ---- */
@@ -318,7 +343,7 @@ static int cut_head(trn_store_t *s, int64_t t, trn_diag_t *d)
 
     pthread_rwlock_wrlock(&s->lock);
     if (published) {
-        trn_head_truncate(s->head, t, false);
+        trn_head_truncate(s->head, t);
         for (size_t i = 0; i < s->n_late; i++) {
             trn_hseries_t *hs = trn_head_by_id(s->head, s->late[i].id);
             if (hs) trn_head_append(s->head, hs, s->late[i].t, s->late[i].v, true);
@@ -326,11 +351,16 @@ static int cut_head(trn_store_t *s, int64_t t, trn_diag_t *d)
     }
     s->cutting = false;
     s->n_late = 0;
-    pthread_mutex_lock(&s->blocks_mu);
-    bool may_free = s->open_queriers[0] + s->open_queriers[1] == 0;
-    pthread_mutex_unlock(&s->blocks_mu);
-    trn_head_truncate(s->head, INT64_MIN, may_free);
+    size_t n_dead;
+    trn_hseries_t **dead = trn_head_unlink_empty(s->head, &n_dead);
+    if (n_dead) {
+        s->graveyard = trn_xrealloc(s->graveyard, (s->n_graveyard + n_dead) * sizeof *dead);
+        memcpy(s->graveyard + s->n_graveyard, dead, n_dead * sizeof *dead);
+        s->n_graveyard += n_dead;
+    }
+    free(dead);
     pthread_rwlock_unlock(&s->lock);
+    release_graveyard(s);
     if (rc < 0) return rc;
     return write_checkpoint(s, t, (uint32_t)seg, d);
 }

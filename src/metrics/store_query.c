@@ -8,8 +8,10 @@
  * its block, bumps the generation, and waits for queriers of the previous
  * generation to close before it drops the cut samples from the head: an old
  * querier never sees the block, so it must keep seeing those samples in the
- * head (store_maint.c). Head series are freed only when no querier is open,
- * so the label views a querier hands out stay valid until it closes.
+ * head (store_maint.c). Head series emptied by a cut are first unlinked
+ * from the head's index, then freed only after every querier older than the
+ * unlinking has closed, so the label views a querier hands out stay valid
+ * until it closes.
  *
  * select gathers candidates from every source — head series through the
  * head's label index, block series through each block's index — sorts them

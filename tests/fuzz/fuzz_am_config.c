@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     trn_diag_t d;
     trn_diag_init(&d);
     if (trn_am_config_parse("fuzz.yml", (const char *)data, size, &c, &d) == 0) {
-        trn_label_t lv[] = {{TRN_STR("alertname"), TRN_STR("x")}, {TRN_STR("severity"), TRN_STR("critical")}};
+        trn_label_t lv[] = {{TRN_STR("alertname"), TRN_STR("x")},
+                            {TRN_STR("severity"), TRN_STR("critical")}};
         trn_labels_t ls = {lv, 2};
         const trn_am_route_t *hits[16];
         size_t n = trn_am_route_match(c->route, &ls, hits, 16);

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     trn_diag_init(&d);
     trn_str_t in = {(const char *)data + 1, size - 1};
     if (trn_am_matchers_parse(in, a, &ms, &d) == 0) {
-        trn_label_t lv[] = {{TRN_STR("alertname"), TRN_STR("x")}, {TRN_STR("severity"), TRN_STR("critical")}};
+        trn_label_t lv[] = {{TRN_STR("alertname"), TRN_STR("x")},
+                            {TRN_STR("severity"), TRN_STR("critical")}};
         trn_labels_t ls = {lv, 2};
         volatile bool m = trn_am_matchers_match(&ms, &ls);
         (void)m;
@@ -33,7 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         trn_arena_t *a2 = trn_arena_new(0);
         trn_am_matchers_t again = {0};
         trn_diag_init(&d);
-        if (trn_am_matchers_parse((trn_str_t){b.data, b.len}, a2, &again, &d) < 0 || again.n != ms.n) abort();
+        if (trn_am_matchers_parse((trn_str_t){b.data, b.len}, a2, &again, &d) < 0 ||
+            again.n != ms.n)
+            abort();
         trn_am_matchers_fini(&again);
         trn_arena_free(a2);
         trn_buf_fini(&b);

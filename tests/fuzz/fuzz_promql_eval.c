@@ -45,7 +45,9 @@ static void setup(void)
             trn_labels_t ls = {lv, n};
             trn_labels_sort(&ls);
             trn_sample_t smp[40];
-            for (int i = 0; i < 40; i++) smp[i] = (trn_sample_t){(int64_t)i * 15000, (double)((i * 7 + s * 3 + k) % 11) - (s == 0 ? 3 : 0)};
+            for (int i = 0; i < 40; i++)
+                smp[i] = (trn_sample_t){(int64_t)i * 15000,
+                                        (double)((i * 7 + s * 3 + k) % 11) - (s == 0 ? 3 : 0)};
             trn_append_series_t as = {ls, smp, 40};
             trn_append_result_t res;
             trn_store_append(store, &as, 1, &res, &d);

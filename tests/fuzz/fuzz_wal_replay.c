@@ -8,6 +8,7 @@
 #include "metrics/walrec.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,7 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t keep;
     trn_wal_scan(data, size, "fuzz", on_record, NULL, h, NULL, &keep);
     if (keep > size) __builtin_trap();
-    trn_head_truncate(h, 0, true);
+    trn_head_truncate(h, 0);
+    size_t n_dead;
+    trn_hseries_t **dead = trn_head_unlink_empty(h, &n_dead);
+    trn_head_release(h, dead, n_dead);
+    free(dead);
     trn_head_free(h);
     return 0;
 }

@@ -762,6 +762,7 @@ int trn_store_flush(trn_store_t *s, trn_diag_t *d)
 static void *maint_thread(void *arg)
 {
     trn_store_t *s = arg;
+    time_t backoff = 0, backoff_until = 0;
     pthread_mutex_lock(&s->thr_mu);
     while (!s->stop) {
         struct timespec dl;
@@ -781,8 +782,19 @@ static void *maint_thread(void *arg)
         if (s->opts.fsync_mode == TRN_FSYNC_INTERVAL && trn_wal_sync(s->wal, &d) < 0)
             trn_log(TRN_LOG_ERROR, "tsdb", "WAL sync failed", "error", d.msg, NULL);
         trn_diag_init(&d);
-        if (trn__store_maintain(s, false, true, &d) < 0)
-            trn_log(TRN_LOG_ERROR, "tsdb", "maintenance failed", "error", d.msg, NULL);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec >= backoff_until && trn__store_maintain(s, false, true, &d) < 0) {
+            /* Back off (1 min, doubling to 30 min) so a full disk does not
+             * turn into a failed cut and an error line every second. */
+            backoff = backoff ? (backoff * 2 > 1800 ? 1800 : backoff * 2) : 60;
+            backoff_until = now.tv_sec + backoff;
+            char secs[24];
+            snprintf(secs, sizeof secs, "%ld", (long)backoff);
+            trn_log(TRN_LOG_ERROR, "tsdb", "maintenance failed", "error", d.msg, "retry_in_s", secs,
+                    NULL);
+        } else if (now.tv_sec >= backoff_until)
+            backoff = 0;
         pthread_mutex_lock(&s->thr_mu);
     }
     pthread_mutex_unlock(&s->thr_mu);

@@ -7,6 +7,7 @@
 #   make fuzz-smoke / make bench / make format / make lint
 
 CC      ?= gcc
+MAKEFLAGS += -j$(shell nproc)
 PKGS    := libmicrohttpd yaml-0.1 libpcre2-8 libcurl libzstd jansson zlib
 MODE    ?= release
 SANITIZE ?=
@@ -86,12 +87,15 @@ fuzz-smoke: $(FUZZ_BIN)
 # The benchmark's workload generator (bench/gen, not part of libtrine).
 $(B)/trine-benchgen: $(BENCH_SRC:%.c=$(B)/%.o)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# Offline flush of a stopped trine's store, for the bench's disk figure.
+$(B)/trine-benchflush: $(B)/bench/flush/flush.o $(B)/libtrine.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-bench: deps $(B)/trine $(B)/trine-benchgen
+bench: deps $(B)/trine $(B)/trine-benchgen $(B)/trine-benchflush
 	@scripts/install-deps --peers
 	@bench/run --update-readme
 
-bench-smoke: $(B)/trine $(B)/trine-benchgen
+bench-smoke: $(B)/trine $(B)/trine-benchgen $(B)/trine-benchflush
 	@bench/smoke
 
 format:

@@ -75,8 +75,7 @@ static double stoch_round(double x, uint64_t *s)
 
 /* ---- the catalogue ---------------------------------------------------- */
 
-static const double k_http_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                       0.5,   1,    2.5,   5,    10};
+static const double k_http_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 static const double k_export_bounds[] = {1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
 #define N_HTTP_BOUNDS (sizeof k_http_bounds / sizeof k_http_bounds[0])
 #define N_EXPORT_BOUNDS (sizeof k_export_bounds / sizeof k_export_bounds[0])
@@ -113,7 +112,7 @@ static const struct provider {
     double jobs_rate;     /* jobs/s on an average host */
     double export_median; /* seconds */
 } k_providers[] = {
-    {"vsphere", 0.02, 300}, {"aws", 0.015, 240},   {"azure", 0.01, 260},
+    {"vsphere", 0.02, 300}, {"aws", 0.015, 240},    {"azure", 0.01, 260},
     {"gcp", 0.008, 200},    {"hyperv", 0.005, 420}, {"proxmox", 0.004, 180},
 };
 
@@ -121,7 +120,7 @@ static const struct cpu_mode {
     const char *mode;
     double share;
 } k_cpu_modes[] = {
-    {"idle", 0.70}, {"iowait", 0.03}, {"irq", 0.005},   {"nice", 0.003},
+    {"idle", 0.70},    {"iowait", 0.03}, {"irq", 0.005},   {"nice", 0.003},
     {"softirq", 0.01}, {"steal", 0.002}, {"system", 0.06}, {"user", 0.15},
 };
 
@@ -139,6 +138,7 @@ typedef struct {
     uint32_t limit;
     size_t lbl_cap, groups_cap;
     uint32_t host;
+    int64_t offset_ms;      /* of the target whose series are being added */
     trn_bench_group_t *cur; /* group receiving series */
 } builder_t;
 
@@ -190,7 +190,8 @@ static void add_series(builder_t *b, const lset_t *base, const char *metric, con
         }
     }
     size_t need = 0;
-    for (int i = 0; i < ls.n; i++) need += trn_bench_rw_label_size(ls.name[i], ls.value[i]);
+    for (int i = 0; i < ls.n; i++)
+        need += trn_bench_rw_label_size(ls.name[i], ls.value[i]);
     size_t off = f->lbl_off[f->n_series];
     if (off + need > b->lbl_cap) {
         b->lbl_cap = (off + need) * 2;
@@ -221,6 +222,7 @@ static trn_bench_group_t *new_group(builder_t *b, trn_bench_kind_t kind, double 
     g->div = 1;
     g->rng = splitmix64(f->seed ^ splitmix64(f->n_groups)) | 1;
     g->phase = 2 * M_PI * hash01(f->seed, b->host, 0x9a5e);
+    g->offset_ms = b->offset_ms;
     b->cur = g;
     return g;
 }
@@ -337,11 +339,15 @@ static void emit_host(builder_t *b, uint32_t h)
     snprintf(inst_node, sizeof inst_node, "%s:9100", ip);
     snprintf(inst_kubelet, sizeof inst_kubelet, "%s:10250", ip);
     uint64_t ph = splitmix64(f->seed ^ ((uint64_t)h << 20));
-    snprintf(pod, sizeof pod, "hypersdk-%08x-%05x", (unsigned)(ph >> 32),
-             (unsigned)(ph & 0xfffff));
-    double load = 0.5 + hash01(f->seed, h, 1);      /* host traffic factor */
-    int bad = hash01(f->seed, h, 2) < 0.05;         /* a struggling host */
+    snprintf(pod, sizeof pod, "hypersdk-%08x-%05x", (unsigned)(ph >> 32), (unsigned)(ph & 0xfffff));
+    double load = 0.5 + hash01(f->seed, h, 1); /* host traffic factor */
+    int bad = hash01(f->seed, h, 2) < 0.05;    /* a struggling host */
 
+    /* Each target is scraped at its own offset within the interval, so
+     * sample timestamps are not all on one grid (real scrape loops spread
+     * targets the same way); query windows then rarely start exactly on a
+     * sample, where engines' boundary rules differ. */
+    b->offset_ms = (int64_t)(hash01(f->seed, h, 100) * (double)f->interval_ms);
     lset_t app = {0};
     lset_push(&app, "instance", inst_app);
     lset_push(&app, "job", "hypersdk");
@@ -403,12 +409,12 @@ static void emit_host(builder_t *b, uint32_t h)
         summary(b, &ls, "hypersdk_request_size_bytes", ep->rate * load, 2048, 1.2);
     }
     /* Process collector: RSS in pages, CPU in centiseconds, like /proc. */
-    gauge(b, &app, "process_resident_memory_bytes", NULL, NULL, 60000, 400, 20000, 200000, 4096,
-          1);
+    gauge(b, &app, "process_resident_memory_bytes", NULL, NULL, 60000, 400, 20000, 200000, 4096, 1);
     counter(b, &app, "process_cpu_seconds_total", NULL, NULL, 15 * load, 100, 1);
     gauge(b, &app, "process_open_fds", NULL, NULL, 40, 3, 10, 1024, 1, 1);
     gauge(b, &app, "go_goroutines", NULL, NULL, 80, 6, 20, 2000, 1, 1);
 
+    b->offset_ms = (int64_t)(hash01(f->seed, h, 101) * (double)f->interval_ms);
     lset_t kub = {0};
     lset_push(&kub, "container", "hypersdk");
     lset_push(&kub, "instance", inst_kubelet);
@@ -419,6 +425,7 @@ static void emit_host(builder_t *b, uint32_t h)
           131072, 4096, 1);
     constant(b, &kub, "container_spec_memory_limit_bytes", NULL, NULL, 536870912);
 
+    b->offset_ms = (int64_t)(hash01(f->seed, h, 102) * (double)f->interval_ms);
     lset_t node = {0};
     lset_push(&node, "instance", inst_node);
     lset_push(&node, "job", "node-exporter");
@@ -429,17 +436,15 @@ static void emit_host(builder_t *b, uint32_t h)
         for (size_t m = 0; m < N(k_cpu_modes); m++) {
             double share = k_cpu_modes[m].share;
             if (strcmp(k_cpu_modes[m].mode, "user") == 0) share *= load;
-            counter(b, &ls, "node_cpu_seconds_total", "mode", k_cpu_modes[m].mode, 100 * share,
-                    100, 0);
+            counter(b, &ls, "node_cpu_seconds_total", "mode", k_cpu_modes[m].mode, 100 * share, 100,
+                    0);
         }
     }
     constant(b, &node, "node_memory_MemTotal_bytes", NULL, NULL, 17179869184.0);
     gauge(b, &node, "node_memory_MemAvailable_bytes", NULL, NULL, 2097152 / load, 2000, 100000,
           4194304, 4096, 1);
-    gauge(b, &node, "node_memory_MemFree_bytes", NULL, NULL, 524288, 1500, 20000, 4194304, 4096,
-          1);
-    gauge(b, &node, "node_memory_Cached_bytes", NULL, NULL, 1310720, 800, 100000, 4194304, 4096,
-          1);
+    gauge(b, &node, "node_memory_MemFree_bytes", NULL, NULL, 524288, 1500, 20000, 4194304, 4096, 1);
+    gauge(b, &node, "node_memory_Cached_bytes", NULL, NULL, 1310720, 800, 100000, 4194304, 4096, 1);
     gauge(b, &node, "node_memory_Buffers_bytes", NULL, NULL, 65536, 50, 1000, 1048576, 4096, 1);
     gauge(b, &node, "node_load1", NULL, NULL, 120 * load, 30, 0, 1600, 1, 100);
     gauge(b, &node, "node_load5", NULL, NULL, 120 * load, 10, 0, 1600, 1, 100);
@@ -447,7 +452,8 @@ static void emit_host(builder_t *b, uint32_t h)
     static const struct {
         const char *device, *fstype, *mountpoint;
         double size_blocks; /* 4096-byte blocks */
-    } fs[] = {{"/dev/sda1", "ext4", "/", 26214400}, {"/dev/sdb1", "xfs", "/var/lib/hypersdk", 131072000}};
+    } fs[] = {{"/dev/sda1", "ext4", "/", 26214400},
+              {"/dev/sdb1", "xfs", "/var/lib/hypersdk", 131072000}};
     for (size_t i = 0; i < N(fs); i++) {
         lset_t ls = node;
         lset_push(&ls, "device", fs[i].device);
@@ -508,7 +514,8 @@ void trn_bench_fleet_fini(trn_bench_fleet_t *f)
     free(f->lbl_off);
     free(f->value);
     free(f->groups);
-    for (size_t i = 0; i < f->n_families; i++) free(f->family_names[i]);
+    for (size_t i = 0; i < f->n_families; i++)
+        free(f->family_names[i]);
     free(f->family_names);
     free(f->family_counts);
     memset(f, 0, sizeof *f);
@@ -594,7 +601,8 @@ void trn_bench_fleet_step(trn_bench_fleet_t *f, trn_bench_group_t *g, uint32_t s
     if (g->resets && host_restarts(f, g->host, step)) {
         g->ticks = 0;
         g->sum = 0;
-        for (uint32_t i = 0; i < g->n; i++) v[i] = 0;
+        for (uint32_t i = 0; i < g->n; i++)
+            v[i] = 0;
     }
     switch ((trn_bench_kind_t)g->kind) {
     case TRN_BENCH_CONST:

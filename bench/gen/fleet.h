@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The simulated fleet: which series exist (labels) and how their values
+/* The simulated fleet: which series exist (labels), when their samples
+ * are taken (each target at its own fixed offset within the interval, as a
+ * Prometheus scrape loop does), and how their values
  * evolve (counters, gauges, classic histograms, summaries), deterministic
  * from a seed. Built once; afterwards each group of series is advanced by
  * exactly one thread, step by step in order, so distinct groups may be
@@ -21,34 +23,35 @@ typedef enum {
 /* A group is the set of series one model updates together: one series for
  * counters and gauges, all buckets plus _sum and _count for a histogram. */
 typedef struct trn_bench_group {
-    uint32_t first;      /* index of its first series */
-    uint16_t n;          /* its series (fewer than the model's when the fleet is cut) */
-    uint8_t kind;        /* trn_bench_kind_t */
-    uint8_t resets;      /* 1: zeroed when the host's service restarts */
-    uint32_t host;       /* host index, for restarts and diurnal phase */
-    uint16_t n_bounds;   /* histogram: finite upper bounds in `bounds` */
+    uint32_t first;    /* index of its first series */
+    uint16_t n;        /* its series (fewer than the model's when the fleet is cut) */
+    uint8_t kind;      /* trn_bench_kind_t */
+    uint8_t resets;    /* 1: zeroed when the host's service restarts */
+    uint32_t host;     /* host index, for restarts and diurnal phase */
+    uint16_t n_bounds; /* histogram: finite upper bounds in `bounds` */
     const double *bounds;
-    double rate;         /* counter: ticks/s; histogram, summary: observations/s */
-    double a, b;         /* counter: a = jitter; gauge: a = step, b = target;
-                            histogram, summary: a = median, b = log-sigma */
-    double mul, div;     /* value = ticks * mul / div (exact decimal units) */
-    double lo, hi;       /* gauge bounds, in ticks */
-    double phase;        /* diurnal phase, radians */
-    uint64_t rng;        /* xorshift64* state */
-    double ticks;        /* counter/gauge state; histogram/summary: observation count */
-    double sum;          /* histogram/summary: running sum of observations */
+    double rate;       /* counter: ticks/s; histogram, summary: observations/s */
+    double a, b;       /* counter: a = jitter; gauge: a = step, b = target;
+                          histogram, summary: a = median, b = log-sigma */
+    double mul, div;   /* value = ticks * mul / div (exact decimal units) */
+    double lo, hi;     /* gauge bounds, in ticks */
+    double phase;      /* diurnal phase, radians */
+    int64_t offset_ms; /* the scraping target's fixed offset within the interval */
+    uint64_t rng;      /* xorshift64* state */
+    double ticks;      /* counter/gauge state; histogram/summary: observation count */
+    double sum;        /* histogram/summary: running sum of observations */
 } trn_bench_group_t;
 
 typedef struct trn_bench_fleet {
     uint64_t seed;
     int64_t interval_ms;
     uint32_t n_series, n_hosts, n_groups, series_per_host;
-    uint8_t *lbl;         /* encoded remote_write Label fields of every series, owned */
-    size_t *lbl_off;      /* n_series + 1 offsets into lbl, owned */
-    double *value;        /* current value of every series, owned */
+    uint8_t *lbl;              /* encoded remote_write Label fields of every series, owned */
+    size_t *lbl_off;           /* n_series + 1 offsets into lbl, owned */
+    double *value;             /* current value of every series, owned */
     trn_bench_group_t *groups; /* owned */
     size_t n_families;
-    char **family_names;  /* metric names in first-seen order, owned */
+    char **family_names; /* metric names in first-seen order, owned */
     uint32_t *family_counts;
 } trn_bench_fleet_t;
 

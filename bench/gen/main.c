@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* trine-benchgen: the benchmark's workload generator. It builds the
  * simulated fleet (fleet.c), then pushes one sample per series per interval
- * over the simulated time range as remote_write requests of a fixed number
+ * over the simulated time range [start, end) — step k of a target at
+ * start + k * interval + the target's offset — as remote_write requests of a fixed number
  * of samples (rw.c), on several keep-alive connections at once (push.c), as
  * fast as the target accepts them, and prints one JSON object with what was
  * sent, accepted and rejected.
@@ -94,12 +95,18 @@ static int parse_duration_ms(const char *s, int64_t *out)
     long long v = strtoll(s, &end, 10);
     if (errno || end == s || v <= 0) return -1;
     int64_t mul;
-    if (strcmp(end, "ms") == 0) mul = 1;
-    else if (strcmp(end, "s") == 0) mul = 1000;
-    else if (strcmp(end, "m") == 0) mul = 60000;
-    else if (strcmp(end, "h") == 0) mul = 3600000;
-    else if (strcmp(end, "d") == 0) mul = 86400000;
-    else return -1;
+    if (strcmp(end, "ms") == 0)
+        mul = 1;
+    else if (strcmp(end, "s") == 0)
+        mul = 1000;
+    else if (strcmp(end, "m") == 0)
+        mul = 60000;
+    else if (strcmp(end, "h") == 0)
+        mul = 3600000;
+    else if (strcmp(end, "d") == 0)
+        mul = 86400000;
+    else
+        return -1;
     *out = (int64_t)v * mul;
     return 0;
 }
@@ -132,8 +139,10 @@ static int parse_args(int argc, char **argv, opts_t *o)
             return -1;
         }
         i++;
-        if (strcmp(a, "--url") == 0) o->url = v;
-        else if (strcmp(a, "--out") == 0) o->out = v;
+        if (strcmp(a, "--url") == 0)
+            o->url = v;
+        else if (strcmp(a, "--out") == 0)
+            o->out = v;
         else if (strcmp(a, "--series") == 0)
             bad = parse_u64(v, &u) || u == 0 || u > 50000000 || ((o->n_series = (uint32_t)u), 0);
         else if (strcmp(a, "--conns") == 0)
@@ -240,10 +249,11 @@ static void *run_worker(void *arg)
         for (uint32_t gi = w->g_lo; gi < w->g_hi; gi++) {
             trn_bench_group_t *g = &f->groups[gi];
             trn_bench_fleet_step(f, g, step);
+            int64_t t = ts + g->offset_ms;
             for (uint32_t k = 0; k < g->n; k++) {
                 uint32_t s = g->first + k;
                 trn_bench_rw_add(&w->rw, f->lbl + f->lbl_off[s], f->lbl_off[s + 1] - f->lbl_off[s],
-                                 f->value[s], ts);
+                                 f->value[s], t);
                 if (w->rw.n_samples >= o->batch && flush_batch(w) < 0) {
                     w->failed = 1;
                     atomic_store(&sh->stop, 1);
@@ -269,9 +279,12 @@ static void json_str(FILE *fp, const char *s)
     fputc('"', fp);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(fp, "\\%c", c);
-        else if (c < 0x20) fprintf(fp, "\\u%04x", c);
-        else fputc(c, fp);
+        if (c == '"' || c == '\\')
+            fprintf(fp, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(fp, "\\u%04x", c);
+        else
+            fputc(c, fp);
     }
     fputc('"', fp);
 }
@@ -280,11 +293,10 @@ static void print_fleet(FILE *fp, const trn_bench_fleet_t *f, const opts_t *o, u
 {
     fprintf(fp,
             "\"series\":%u,\"hosts\":%u,\"series_per_host\":%u,\"groups\":%u,"
-            "\"steps\":%u,\"interval_ms\":%" PRId64 ",\"start_ms\":%" PRId64
-            ",\"end_ms\":%" PRId64 ",\"samples_planned\":%" PRIu64 ",\"seed\":%" PRIu64
-            ",\"conns\":%u,\"batch\":%u",
+            "\"steps\":%u,\"interval_ms\":%" PRId64 ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
+            ",\"samples_planned\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"conns\":%u,\"batch\":%u",
             f->n_series, f->n_hosts, f->series_per_host, f->n_groups, n_steps, o->interval_ms,
-            o->start_ms, o->start_ms + (int64_t)(n_steps - 1) * o->interval_ms,
+            o->start_ms, o->start_ms + (int64_t)n_steps * o->interval_ms,
             (uint64_t)f->n_series * n_steps, o->seed, o->conns, o->batch);
 }
 
@@ -338,7 +350,8 @@ int main(int argc, char **argv)
         w[t].idx = t;
         w[t].g_lo = gi;
         uint64_t until = (uint64_t)fleet.n_series * (t + 1) / o.conns;
-        while (gi < fleet.n_groups && fleet.groups[gi].first < until) gi++;
+        while (gi < fleet.n_groups && fleet.groups[gi].first < until)
+            gi++;
         w[t].g_hi = t + 1 == o.conns ? fleet.n_groups : gi;
         trn_bench_rw_init(&w[t].rw);
         if (o.url && trn_bench_push_init(&w[t].push, o.url) < 0) {
@@ -349,8 +362,10 @@ int main(int argc, char **argv)
 
     double t0 = now_s();
     pthread_t *tids = calloc(o.conns, sizeof *tids);
-    for (uint32_t t = 0; t < o.conns; t++) pthread_create(&tids[t], NULL, run_worker, &w[t]);
-    for (uint32_t t = 0; t < o.conns; t++) pthread_join(tids[t], NULL);
+    for (uint32_t t = 0; t < o.conns; t++)
+        pthread_create(&tids[t], NULL, run_worker, &w[t]);
+    for (uint32_t t = 0; t < o.conns; t++)
+        pthread_join(tids[t], NULL);
     double wall = now_s() - t0;
 
     uint64_t ok = 0, rej = 0, reqs = 0, rej_reqs = 0, retries = 0, bytes = 0;

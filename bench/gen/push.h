@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 typedef struct trn_bench_push {
-    void *curl;   /* CURL easy handle, owned */
-    void *hdrs;   /* struct curl_slist, owned */
+    void *curl; /* CURL easy handle, owned */
+    void *hdrs; /* struct curl_slist, owned */
     char resp[512];
     size_t resp_len;
     uint64_t requests, bytes, samples_ok, samples_rejected, requests_rejected, retries;

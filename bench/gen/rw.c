@@ -88,7 +88,8 @@ void trn_bench_rw_add(trn_bench_rw_t *rw, const uint8_t *labels, size_t labels_l
     *p++ = 0x09; /* Sample.value, fixed64 */
     uint64_t bits;
     memcpy(&bits, &value, 8);
-    for (int i = 0; i < 8; i++) *p++ = (uint8_t)(bits >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        *p++ = (uint8_t)(bits >> (8 * i));
     *p++ = 0x10; /* Sample.timestamp, varint */
     p = put_varint(p, (uint64_t)ts_ms);
     rw->len = (size_t)(p - rw->buf);

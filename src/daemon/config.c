@@ -197,6 +197,12 @@ int trn_config_parse(const char *name, const char *text, size_t len, trn_config_
         if (rc < 0) goto fail;
     }
     if ((rc = trn_scrape_config_parse(root, &c->scrape, d)) < 0) goto fail;
+    {
+        char *dir = resolve(name, ".");
+        rc = trn_rules_config_parse(root, dir, &c->rules, d);
+        free(dir);
+        if (rc < 0) goto fail;
+    }
 done:
     *out = c;
     return 0;
@@ -230,6 +236,7 @@ void trn_config_free(trn_config_t *c)
 {
     if (!c) return;
     trn_scrape_config_free(c->scrape);
+    trn_rules_config_free(c->rules);
     trn_am_config_free(c->am);
     trn_yaml_free(c->doc);
     free(c->path);

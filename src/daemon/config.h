@@ -12,6 +12,7 @@
 #include "core/yaml.h"
 #include "metrics/store.h"
 #include "alerts/config.h"
+#include "rules/rules.h"
 #include "scrape/scrape.h"
 
 #include <stdint.h>
@@ -33,6 +34,8 @@ typedef struct trn_config {
     uint64_t query_max_samples;
     /* global + scrape_configs, parsed by scrape/ */
     trn_scrape_config_t *scrape;
+    /* rule_files, parsed by rules/; handed to the rule manager */
+    trn_rules_config_t *rules;
     /* alerting */
     char *alertmanager_config; /* path, or NULL (resolved against the config's folder) */
     trn_am_config_t *am;       /* loaded from it; handed to the alert manager */

@@ -24,6 +24,7 @@ typedef struct trn_daemon {
     trn_http_server_t *http;
     trn_scrape_manager_t *scrape;
     trn_alertmanager_t *alerts;
+    trn_rule_manager_t *rules;
     const char *am_override;   /* --alertmanager-config */
     trn_api_ctx_t api;
     pthread_mutex_t reload_mu;

@@ -6,6 +6,7 @@
  * let in-flight requests finish, flush the store and exit 0. */
 #include "daemon/commands.h"
 #include "daemon/daemon.h"
+#include "rules/to_alertmanager.h"
 #include "core/version.h"
 #include "core/alloc.h"
 #include "core/err.h"
@@ -109,6 +110,25 @@ static int apply_subsystems(trn_daemon_t *dm, trn_config_t *c, trn_diag_t *d)
         if (rc < 0) return rc;
         c->am = NULL; /* owned by the alert manager now */
     }
+    if (c->rules) {
+        bool first = !dm->rules;
+        if (first) {
+            char url[300];
+            snprintf(url, sizeof url, "http://%s", c->listen);
+            trn_rule_manager_opts_t o = {.external_url = url,
+                                         .lookback_delta_ms = c->lookback_delta_ms,
+                                         .query_timeout_ms = c->query_timeout_ms,
+                                         .query_max_samples = c->query_max_samples};
+            dm->rules = trn_rule_manager_new(dm->store, dm->registry, &o);
+            if (dm->alerts)
+                trn_rule_manager_set_notify(dm->rules, trn_rules_notify_alertmanager, dm->alerts);
+            dm->api.rules = dm->rules;
+        }
+        int rc = trn_rule_manager_apply(dm->rules, c->rules, d);
+        c->rules = NULL; /* owned by the rule manager, also on error */
+        if (rc < 0) return rc;
+        if (first && (rc = trn_rule_manager_start(dm->rules, d)) < 0) return rc;
+    }
     if (c->scrape) {
         if (!dm->scrape) {
             dm->scrape = trn_scrape_manager_new(dm->store, dm->registry);
@@ -189,6 +209,8 @@ static void stop(trn_daemon_t *dm)
 {
     trn_http_server_free(dm->http); /* waits for in-flight requests */
     dm->http = NULL;
+    trn_rule_manager_free(dm->rules); /* before the store and the alert manager */
+    dm->rules = NULL;
     trn_scrape_manager_free(dm->scrape); /* writes staleness markers */
     dm->scrape = NULL;
     trn_alertmanager_free(dm->alerts); /* persists silences and the notification log */

@@ -24,8 +24,10 @@
  * resolved one at once and then on the same cadence while kept; each send
  * carries an end time of 4 x max(resend_delay, interval) ahead, or the
  * resolve time. Restoration after a restart reads the last
- * ALERTS_FOR_STATE sample within outage_tolerance and shifts the alert's
- * active time by the downtime, or to leave for_grace_period to fire. */
+ * ALERTS_FOR_STATE sample within outage_tolerance (after the group's
+ * second evaluation, as Prometheus) and shifts the alert's active time by
+ * the downtime, or to leave for_grace_period to fire; an alert that was
+ * already firing keeps its original active time and fires again at once. */
 #include "rules/rules_int.h"
 
 #include "core/alloc.h"

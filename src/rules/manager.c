@@ -242,10 +242,9 @@ static int eval_group(trn_rule_manager_t *m, trn_rules_config_t *c, trn_rule_gro
     }
     trn_arena_free(a);
     pthread_mutex_lock(&g->mu);
-    if (g->should_restore) {
-        trn__alerting_restore(m, g, ts);
-        g->should_restore = false;
-    }
+    /* like Prometheus, restore after the second evaluation, so that data
+     * scraped since the restart is there to decide what is active */
+    if (g->evals_until_restore > 0 && --g->evals_until_restore == 0) trn__alerting_restore(m, g, ts);
     g->last_eval_ms = ts;
     g->eval_seconds = (double)(mono_ns() - t0) / 1e9;
     g->last_samples = samples;
@@ -416,7 +415,7 @@ static void init_group(trn_rule_manager_t *m, trn_rule_group_t *g)
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cond, NULL);
     g->m = m;
-    g->should_restore = !m->o.no_for_state_restore;
+    g->evals_until_restore = m->o.no_for_state_restore ? 0 : 2;
     for (size_t i = 0; i < g->n_rules; i++)
         g->rules[i].restored = m->o.no_for_state_restore;
     group_metrics(m, g);
@@ -442,7 +441,7 @@ static void carry_state(trn_rule_manager_t *m, trn_rules_config_t *old, trn_rule
         if (ng) {
             ng->last_eval_ms = og->last_eval_ms;
             ng->eval_seconds = og->eval_seconds;
-            ng->should_restore = og->should_restore;
+            ng->evals_until_restore = og->evals_until_restore;
         }
         for (size_t k = 0; k < og->n_rules; k++) {
             trn_rule_t * or = &og->rules[k], *nr = NULL;

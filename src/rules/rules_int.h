@@ -66,7 +66,7 @@ typedef struct trn_rule_group {
     double eval_seconds;
     int64_t last_eval_ms;
     uint64_t last_samples;
-    bool should_restore;
+    int evals_until_restore; /* >0: restore `for` state after that many more evaluations */
     /* thread */
     pthread_t thread;
     bool running;

@@ -384,3 +384,61 @@ def test_email_over_smtp(trine_factory):
     finally:
         stop.set()
         srv.close()
+
+
+def test_reload_and_receiver_filter(trine_factory, sink):
+    t = start_am(trine_factory, WEBHOOK_CFG.format(url=sink.url))
+    post_alerts(t, [alert("R1", team="db")])
+    assert [a["labels"]["alertname"] for a in t.get("/api/v2/alerts", {"receiver": "ho.*"}).json()] == ["R1"]
+    assert t.get("/api/v2/alerts", {"receiver": "other"}).json() == []
+    assert [a["labels"]["alertname"] for a in t.get("/api/v2/alerts", {"filter": 'team=~"d."'}).json()] == ["R1"]
+    # point the same file at a new tree and reload: receivers and routing follow
+    am_path = t.config_path and open(t.config_path).read().split(": ", 1)[1].strip()
+    with open(am_path, "w") as f:
+        f.write(f"""
+route:
+  receiver: db-hook
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 2s
+  routes: [{{matchers: ['team=db'], receiver: db-hook}}]
+receivers:
+  - name: db-hook
+    webhook_configs: [{{url: '{sink.url}/db-hook'}}]
+""")
+    r = t.post("/-/reload")
+    assert r.status == 200, r.text
+    assert [x["name"] for x in t.get("/api/v2/receivers").json()] == ["db-hook"]
+    assert t.get("/api/v2/alerts").json()[0]["receivers"] == [{"name": "db-hook"}]
+    # the alert keeps flowing through the new tree
+    wait_until(lambda: sink.got("/db-hook"), timeout=20, what="notification after reload")
+
+
+TIME_CFG = """
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 2s
+  routes:
+    - matchers: [alertname="Muted"]
+      mute_time_intervals: [always]
+    - matchers: [alertname="Inactive"]
+      active_time_intervals: [long-ago]
+receivers:
+  - name: hook
+    webhook_configs: [{{url: '{url}/hook'}}]
+time_intervals:
+  - name: always
+    time_intervals: [{{weekdays: ['sunday:saturday']}}]
+  - name: long-ago
+    time_intervals: [{{years: ['2001']}}]
+"""
+
+
+def test_time_intervals_mute_routes(trine_factory, sink):
+    t = start_am(trine_factory, TIME_CFG.format(url=sink.url))
+    post_alerts(t, [alert("Muted"), alert("Inactive"), alert("Sent")])
+    wait_until(lambda: sink.got("/hook"), timeout=20, what="the unmuted group")
+    time.sleep(4)  # two more group intervals for the muted ones to (not) show up
+    assert [m["groupLabels"]["alertname"] for m in sink.got("/hook")] == ["Sent"]

@@ -165,21 +165,101 @@ static size_t scan_duration(const char *q, size_t len, size_t i)
     return i;
 }
 
+static int hexval(int c);
+
+/* Length of the UTF-8 sequence at q[j] (0 when invalid). */
+static size_t utf8_len(const char *q, size_t len, size_t j)
+{
+    unsigned char c = (unsigned char)q[j];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (!n || j + n > len || !trn_utf8_valid(q + j, n)) return 0;
+    return n;
+}
+
+static void bad_escape_char(parser_t *p, size_t tok, size_t at, const char *fmt)
+{
+    size_t n = utf8_len(p->q, p->len, at);
+    uint32_t cp = (unsigned char)p->q[at];
+    if (n > 1) {
+        cp = (unsigned char)p->q[at] & (0x7F >> n);
+        for (size_t k = 1; k < n; k++) cp = (cp << 6) | ((unsigned char)p->q[at + k] & 0x3F);
+    }
+    char shown[8] = {0};
+    memcpy(shown, p->q + at, n ? n : 1);
+    perr(p, (int32_t)tok, fmt, (unsigned)cp, shown);
+}
+
+/* Scans a string token with Go's escape rules, reporting the errors
+ * Prometheus's lexer gives. Returns the end offset or 0. */
 static size_t scan_string(parser_t *p, size_t i)
 {
     char quote = p->q[i];
-    size_t j = i + 1;
-    while (j < p->len) {
+    size_t j = i + 1, len = p->len;
+    while (j < len) {
         char c = p->q[j];
         if (c == quote) return j + 1;
-        if (quote != '`' && c == '\\') {
-            j += 2;
+        if (quote == '`') {
+            size_t n = utf8_len(p->q, len, j);
+            if (!n) {
+                perr(p, (int32_t)i, "invalid UTF-8 rune");
+                return 0;
+            }
+            j += n;
             continue;
         }
-        if (quote != '`' && c == '\n') break;
+        if (c == '\n') break;
+        if (c != '\\') {
+            size_t n = utf8_len(p->q, len, j);
+            if (!n) {
+                perr(p, (int32_t)i, "invalid UTF-8 rune");
+                return 0;
+            }
+            j += n;
+            continue;
+        }
         j++;
+        if (j >= len) {
+            perr(p, (int32_t)i, "escape sequence not terminated");
+            return 0;
+        }
+        char e = p->q[j];
+        int digits = 0, base = 16;
+        if (strchr("abfnrtv\\", e) || e == quote) {
+            j++;
+            continue;
+        }
+        if (e >= '0' && e <= '7') {
+            digits = 3;
+            base = 8;
+        } else if (e == 'x') {
+            digits = 2;
+            j++;
+        } else if (e == 'u') {
+            digits = 4;
+            j++;
+        } else if (e == 'U') {
+            digits = 8;
+            j++;
+        } else {
+            bad_escape_char(p, i, j, "unknown escape sequence U+%04X '%s'");
+            return 0;
+        }
+        for (int k = 0; k < digits; k++, j++) {
+            if (j >= len) {
+                perr(p, (int32_t)i, "escape sequence not terminated");
+                return 0;
+            }
+            int v = hexval(p->q[j]);
+            if (v < 0 || v >= base) {
+                bad_escape_char(p, i, j, "illegal character U+%04X '%s' in escape sequence");
+                return 0;
+            }
+        }
     }
-    perr(p, (int32_t)i, "unterminated %s string", quote == '`' ? "raw" : "quoted");
+    if (quote == '`')
+        perr(p, (int32_t)i, "unterminated raw string");
+    else
+        perr(p, (int32_t)i, "unterminated quoted string");
     return 0;
 }
 
@@ -200,6 +280,11 @@ static int lex_all(parser_t *p)
             continue;
         }
         size_t s = i;
+        if (brace && !is_alpha(c) && c != ',' && c != '=' && c != '!' && c != '}' && c != '"' &&
+            c != '\'' && c != '`') {
+            perr(p, (int32_t)s, "unexpected character inside braces: '%c'", c);
+            return TRN_EINVAL;
+        }
         if (is_digit(c) || (c == '.' && i + 1 < len && is_digit(q[i + 1]))) {
             size_t e = scan_number(q, len, i);
             if (e) {
@@ -225,6 +310,15 @@ static int lex_all(parser_t *p)
             i = e;
             continue;
         }
+        if (brace && !is_alpha(c) && c != ',' && c != '=' && c != '!' && c != '}' && c != '"' &&
+            c != '\'' && c != '`') {
+            perr(p, (int32_t)s, "unexpected character inside braces: '%c'", c);
+            return TRN_EINVAL;
+        }
+        if (bracket && is_alpha(c)) {
+            perr(p, (int32_t)s, "unexpected character: '%c', expected ':'", c);
+            return TRN_EINVAL;
+        }
         if (is_alpha(c) || (c == ':' && !bracket && !brace)) {
             size_t j = i;
             while (j < len && (is_alnum(q[j]) || (q[j] == ':' && !brace))) j++;
@@ -239,7 +333,7 @@ static int lex_all(parser_t *p)
         case ')':
             k = TK_RPAREN;
             if (--paren < 0) {
-                perr(p, (int32_t)s, "unexpected right parenthesis ')'");
+                perr(p, (int32_t)s + 1, "unexpected right parenthesis ')'");
                 return TRN_EINVAL;
             }
             break;
@@ -251,7 +345,14 @@ static int lex_all(parser_t *p)
             k = TK_LBRACE;
             brace = true;
             break;
-        case '}': k = TK_RBRACE; brace = false; break;
+        case '}':
+            if (!brace) {
+                perr(p, (int32_t)s, "unexpected character: '}'");
+                return TRN_EINVAL;
+            }
+            k = TK_RBRACE;
+            brace = false;
+            break;
         case '[':
             if (bracket) {
                 perr(p, (int32_t)s, "unexpected left bracket '['");
@@ -278,7 +379,7 @@ static int lex_all(parser_t *p)
         case '%': k = TK_MOD; break;
         case '^': k = TK_POW; break;
         case '=':
-            if (i + 1 < len && q[i + 1] == '=') {
+            if (i + 1 < len && q[i + 1] == '=' && !brace) {
                 k = TK_EQLC;
                 n = 2;
             } else if (i + 1 < len && q[i + 1] == '~') {
@@ -538,20 +639,49 @@ static const char *tok_kind_desc(pq_tok_kind_t k)
     }
 }
 
+static int agg_lookup(parser_t *p, const pq_tok_t *t);
+static bool is_reserved_kw(parser_t *p, const pq_tok_t *t);
+
+/* Describes the current token the way Prometheus's parser does in
+ * "unexpected ..." messages: <by>, <op:+>, <aggr:sum>, identifier "x",
+ * number "1", "(". */
+static void describe_tok(parser_t *p, const pq_tok_t *t, char *what, size_t cap)
+{
+    trn_str_t txt = tok_text(p, t);
+    bool op_word = tok_is_kw(p, t, "and") || tok_is_kw(p, t, "or") || tok_is_kw(p, t, "unless") ||
+                   tok_is_kw(p, t, "atan2");
+    if (t->kind == TK_EOF) {
+        snprintf(what, cap, "end of input");
+    } else if (t->kind == TK_IDENT && op_word) {
+        snprintf(what, cap, "<op:%.*s>", (int)txt.len, txt.p);
+    } else if (t->kind == TK_IDENT && (is_reserved_kw(p, t) || tok_is_kw(p, t, "start") ||
+                                       tok_is_kw(p, t, "end"))) {
+        snprintf(what, cap, "<%.*s>", (int)txt.len, txt.p);
+    } else if (t->kind == TK_IDENT && agg_lookup(p, t) >= 0) {
+        snprintf(what, cap, "<aggr:%.*s>", (int)txt.len, txt.p);
+    } else if (t->kind == TK_IDENT) {
+        snprintf(what, cap, "%s \"%.*s\"", memchr(txt.p, ':', txt.len) ? "metric identifier" : "identifier",
+                 (int)(txt.len > 100 ? 100 : txt.len), txt.p);
+    } else if (t->kind == TK_NUMBER || t->kind == TK_DURATION || t->kind == TK_STRING) {
+        trn_buf_t b;
+        trn_buf_init(&b);
+        trn__pq_quote(&b, (trn_str_t){txt.p, txt.len > 10 ? 10 : txt.len});
+        snprintf(what, cap, "%s %s%s", tok_kind_desc(t->kind), b.data, txt.len > 10 ? "..." : "");
+        trn_buf_fini(&b);
+    } else if (t->kind >= TK_ADD && t->kind != TK_EQL) {
+        snprintf(what, cap, "<op:%.*s>", (int)txt.len, txt.p);
+    } else if (t->kind == TK_AT) {
+        snprintf(what, cap, "<op:@>");
+    } else {
+        snprintf(what, cap, "\"%.*s\"", (int)txt.len, txt.p);
+    }
+}
+
 static void unexpected(parser_t *p, const char *ctx, const char *expected)
 {
     pq_tok_t *t = cur(p);
-    char what[160];
-    if (t->kind == TK_EOF)
-        snprintf(what, sizeof what, "end of input");
-    else if (t->kind == TK_IDENT || t->kind == TK_NUMBER || t->kind == TK_DURATION ||
-             t->kind == TK_STRING)
-        snprintf(what, sizeof what, "%s \"%.*s\"", tok_kind_desc(t->kind),
-                 (int)(t->end - t->pos > 60 ? 60 : t->end - t->pos), p->q + t->pos);
-    else if (t->kind >= TK_ADD)
-        snprintf(what, sizeof what, "<op:%.*s>", (int)(t->end - t->pos), p->q + t->pos);
-    else
-        snprintf(what, sizeof what, "%s", tok_kind_desc(t->kind));
+    char what[200];
+    describe_tok(p, t, what, sizeof what);
     if (ctx && expected)
         perr(p, t->pos, "unexpected %s in %s, expected %s", what, ctx, expected);
     else if (ctx)
@@ -897,6 +1027,11 @@ fail:
 static bool parse_duration_tok(parser_t *p, int64_t *ms, const char *ctx)
 {
     pq_tok_t *t = cur(p);
+    if (t->kind == TK_SUB && (peekn(p, 1)->kind == TK_NUMBER || peekn(p, 1)->kind == TK_DURATION) &&
+        strcmp(ctx, "offset") != 0) {
+        perr(p, t->pos, "duration must be greater than 0");
+        return false;
+    }
     if (t->kind == TK_DURATION) {
         if (trn_parse_duration(tok_text(p, t), ms) < 0) {
             perr(p, t->pos, "invalid duration");
@@ -913,7 +1048,7 @@ static bool parse_duration_tok(parser_t *p, int64_t *ms, const char *ctx)
         memcpy(buf, p->q + t->pos, n);
         buf[n] = 0;
         double v = strtod(buf, NULL);
-        if (!isfinite(v) || fabs(v) > 9.2e15) {
+        if (!isfinite(v) || fabs(v) >= 9223372036.854775807) { /* time.Duration in ns */
             perr(p, t->pos, "duration out of range");
             return false;
         }
@@ -921,7 +1056,7 @@ static bool parse_duration_tok(parser_t *p, int64_t *ms, const char *ctx)
         advance(p);
         return true;
     }
-    unexpected(p, ctx, "duration");
+    unexpected(p, ctx, "number, duration, step(), or range()");
     return false;
 }
 
@@ -958,7 +1093,7 @@ static pq_expr_t *parse_postfix(parser_t *p, pq_expr_t *e)
                 if (!expect(p, TK_RBRACKET, "subquery", "\"]\"")) return NULL;
                 if (e->type != TRN_PROMQL_VECTOR) {
                     perr(p, e->pos, "subquery is only allowed on instant vector, got %s instead",
-                         trn__pq_type_desc(e->type));
+                         trn_promql_type_name(e->type));
                     return NULL;
                 }
                 pq_expr_t *sq = new_node(p, PQ_SUBQ, e->pos, end);
@@ -982,11 +1117,15 @@ static pq_expr_t *parse_postfix(parser_t *p, pq_expr_t *e)
             int32_t end = cur(p)->end;
             if (!expect(p, TK_RBRACKET, "range selector", "\"]\"")) return NULL;
             if (e->kind != PQ_VSEL) {
-                perr(p, e->pos, "ranges only allowed for vector selectors");
+                perr(p, lb, "ranges only allowed for vector selectors");
                 return NULL;
             }
-            if (e->offset_ms != 0 || e->at_kind != AT_NONE) {
-                perr(p, e->pos, "no offset or @ modifiers allowed before range");
+            if (e->offset_ms != 0) {
+                perr(p, lb, "no offset modifiers allowed before range");
+                return NULL;
+            }
+            if (e->at_kind != AT_NONE) {
+                perr(p, lb, "no @ modifiers allowed before range");
                 return NULL;
             }
             if (range <= 0) {
@@ -1057,6 +1196,12 @@ static pq_expr_t *parse_postfix(parser_t *p, pq_expr_t *e)
                     advance(p);
                 }
                 pq_tok_t *nt = cur(p);
+                if (nt->kind == TK_IDENT && (tok_is_kw(p, nt, "inf") || tok_is_kw(p, nt, "nan"))) {
+                    bool nan = tok_is_kw(p, nt, "nan");
+                    perr(p, e->pos, "timestamp out of bounds for @ modifier: %s",
+                         nan ? "NaN" : sign < 0 ? "-Inf" : "+Inf");
+                    return NULL;
+                }
                 if (nt->kind != TK_NUMBER && nt->kind != TK_DURATION) {
                     unexpected(p, "@", "timestamp");
                     return NULL;
@@ -1095,14 +1240,20 @@ static pq_expr_t *parse_postfix(parser_t *p, pq_expr_t *e)
 
 static double parse_number_text(trn_str_t s)
 {
-    char buf[128];
+    char stack[128];
+    char *buf = s.len < sizeof stack ? stack : malloc(s.len + 1);
+    if (!buf) return NAN;
     size_t k = 0;
-    for (size_t j = 0; j < s.len && k + 1 < sizeof buf; j++)
+    for (size_t j = 0; j < s.len; j++)
         if (s.p[j] != '_') buf[k++] = s.p[j];
     buf[k] = 0;
+    double v;
     if (k > 2 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X'))
-        return (double)strtoull(buf + 2, NULL, 16);
-    return strtod(buf, NULL);
+        v = (double)strtoull(buf + 2, NULL, 16);
+    else
+        v = strtod(buf, NULL);
+    if (buf != stack) free(buf);
+    return v;
 }
 
 static pq_expr_t *parse_call(parser_t *p, const pq_tok_t *name)
@@ -1270,6 +1421,12 @@ static pq_expr_t *parse_primary(parser_t *p)
         if (!e) return NULL;
         e->type = TRN_PROMQL_SCALAR;
         e->num = parse_number_text(tok_text(p, t));
+        if (isinf(e->num)) {
+            trn_str_t txt = tok_text(p, t);
+            perr(p, t->pos, "error parsing number: strconv.ParseFloat: parsing \"%.*s\": value out of range",
+                 (int)(txt.len > 300 ? 300 : txt.len), txt.p);
+            return NULL;
+        }
         advance(p);
         return e;
     }
@@ -1328,13 +1485,13 @@ static pq_expr_t *parse_primary(parser_t *p)
             advance(p);
             return e;
         }
-        if (nt->kind == TK_LPAREN && !memchr(txt.p, ':', txt.len)) {
-            advance(p);
-            return parse_call(p, t);
-        }
         if (is_reserved_kw(p, t)) {
             unexpected(p, NULL, NULL);
             return NULL;
+        }
+        if (nt->kind == TK_LPAREN && !memchr(txt.p, ':', txt.len)) {
+            advance(p);
+            return parse_call(p, t);
         }
         pq_tok_t name = *t;
         advance(p);
@@ -1437,7 +1594,7 @@ static pq_expr_t *parse_expr_inner(parser_t *p, int min_prec)
                 }
             }
         } else if (tok_is_kw(p, cur(p), "group_left") || tok_is_kw(p, cur(p), "group_right")) {
-            unexpected(p, "binary expression", NULL);
+            unexpected(p, NULL, NULL);
             return NULL;
         }
         pq_expr_t *rhs = parse_expr(p, op == OP_POW ? prec : prec + 1);

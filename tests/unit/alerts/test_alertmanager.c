@@ -113,7 +113,8 @@ static void test_alertmanager_inhibition_and_merge(void **state)
 
 static trn_am_silence_t sil(trn_arena_t *a, const char *matchers, int64_t start, int64_t end)
 {
-    trn_am_silence_t s = {.starts_at_ms = start, .ends_at_ms = end, .created_by = "me", .comment = "c"};
+    trn_am_silence_t s = {
+        .starts_at_ms = start, .ends_at_ms = end, .created_by = "me", .comment = "c"};
     trn_diag_t d;
     trn_diag_init(&d);
     assert_int_equal(trn_am_matchers_parse(trn_str_c(matchers), a, &s.matchers, &d), 0);
@@ -192,7 +193,11 @@ static void test_alertmanager_state_survives_restart(void **state)
     trn_am_matchers_fini(&s.matchers);
     pthread_mutex_lock(&am->mu);
     uint64_t f[] = {1, 2}, r[] = {3};
-    trn__am_nflog_log(am, "{}:{a=\"b\"}\x1f" "a\x1fwebhook\x1f" "0", fake_now, 3600000, f, 2, r, 1);
+    trn__am_nflog_log(am,
+                      "{}:{a=\"b\"}\x1f"
+                      "a\x1fwebhook\x1f"
+                      "0",
+                      fake_now, 3600000, f, 2, r, 1);
     pthread_mutex_unlock(&am->mu);
     trn_alertmanager_free(am);
 
@@ -213,7 +218,9 @@ static void test_alertmanager_state_survives_restart(void **state)
     assert_int_equal(all[0].matchers.n, 2);
     assert_string_equal(all[0].created_by, "me");
     pthread_mutex_lock(&am->mu);
-    const trn__am_nfe_t *e = trn__am_nflog_get(am, "{}:{a=\"b\"}\x1f" "a\x1fwebhook\x1f" "0");
+    const trn__am_nfe_t *e = trn__am_nflog_get(am, "{}:{a=\"b\"}\x1f"
+                                                   "a\x1fwebhook\x1f"
+                                                   "0");
     assert_non_null(e);
     assert_int_equal(e->n_firing, 2);
     assert_int_equal(e->resolved[0], 3);
@@ -287,9 +294,14 @@ static void test_alertmanager_sha256_and_templates(void **state)
     trn_label_t gv[] = {{TRN_STR("alertname"), TRN_STR("Down")}};
     trn_labels_t gl = {gv, 1};
     trn__am_cfg_t wrap = {.refs = 1, .c = c};
-    trn__am_notification_t n = {.receiver = "r", .group_key = "{}:{alertname=\"Down\"}",
-                                .group_labels = &gl, .alerts = alerts, .n_alerts = 1, .now = 2000,
-                                .external_url = "http://am", .cfg = &wrap};
+    trn__am_notification_t n = {.receiver = "r",
+                                .group_key = "{}:{alertname=\"Down\"}",
+                                .group_labels = &gl,
+                                .alerts = alerts,
+                                .n_alerts = 1,
+                                .now = 2000,
+                                .external_url = "http://am",
+                                .cfg = &wrap};
     trn__am_tctx_t t;
     assert_int_equal(trn__am_tctx_init(&t, &c->receivers[0].integrations[0], &n), 0);
     assert_string_equal(trn__am_tx(&t, "title"), "[FIRING:1] Down (api)");

@@ -134,6 +134,46 @@ static void test_promql_errors(void **state)
     trn_arena_free(a);
 }
 
+/* Messages and byte offsets exactly as Prometheus's parser reports them. */
+static void test_promql_error_texts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *q;
+        int64_t off;
+        const char *msg;
+    } cases[] = {
+        {"1+", 2, "unexpected end of input"},
+        {"@@", 0, "unexpected <op:@>"},
+        {"a - on(b) ignoring(c) d", 10, "unexpected <ignoring>"},
+        {"foo + group_left(baz) bar", 6, "unexpected <group_left>"},
+        {"foo @ NaN", 0, "timestamp out of bounds for @ modifier: NaN"},
+        {"some}", 4, "unexpected character: '}'"},
+        {"foo{a*\"b\"}", 5, "unexpected character inside braces: '*'"},
+        {"foo{__name__= =}", 14, "unexpected \"=\" in label matching, expected string"},
+        {"some_metric OFFSET 1m[5m]", 21, "no offset modifiers allowed before range"},
+        {"some_metric @ 1234 [5m]", 19, "no @ modifiers allowed before range"},
+        {"(foo + bar)[5m]", 11, "ranges only allowed for vector selectors"},
+        {"\"\\c\"", 0, "unknown escape sequence U+0063 'c'"},
+        {"\"\\x.\"", 0, "illegal character U+002E '.' in escape sequence"},
+        {"sum (some_metric) without (test) by (test)", 33, "unexpected <by>"},
+        {"test[5d] OFFSET 10s [10m:5s]", 0, "subquery is only allowed on instant vector, got matrix instead"},
+        {"foo offset 9.5e10", 11, "duration out of range"},
+    };
+    trn_arena_t *a = trn_arena_new(0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        trn_promql_expr_t *e;
+        trn_diag_t d;
+        trn_diag_init(&d);
+        if (trn_promql_parse(cases[i].q, strlen(cases[i].q), a, &e, &d) == 0) fail_msg("%s parsed", cases[i].q);
+        const char *m = strstr(d.msg, "parse error: ");
+        assert_non_null(m);
+        if (strcmp(m + 13, cases[i].msg)) fail_msg("%s: got %s, want %s", cases[i].q, m + 13, cases[i].msg);
+        if (d.offset != cases[i].off) fail_msg("%s: offset %lld, want %lld", cases[i].q, (long long)d.offset, (long long)cases[i].off);
+    }
+    trn_arena_free(a);
+}
+
 static void test_promql_types(void **state)
 {
     (void)state;
@@ -263,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_promql_roundtrip),
         cmocka_unit_test(test_promql_canonical),
         cmocka_unit_test(test_promql_errors),
+        cmocka_unit_test(test_promql_error_texts),
         cmocka_unit_test(test_promql_types),
         cmocka_unit_test(test_promql_function_edges),
         cmocka_unit_test(test_promql_budget_failures_release),

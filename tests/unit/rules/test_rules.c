@@ -321,23 +321,37 @@ static void test_rules_for_state_restored_after_restart(void **state)
     (void)state;
     trn_store_t *s = mem_store();
     seed_data(s);
-    trn_rule_manager_opts_t o = {
-        .for_grace_period_ms = S(30),
-    };
+    trn_rule_manager_opts_t o = {.for_grace_period_ms = S(30)};
     trn_rule_manager_t *m = seed_manager(s, &o);
-    for (int64_t ts = T0; ts <= T0 + S(90); ts += S(30))
-        assert_int_equal(trn_rule_manager_eval_at(m, ts), 0);
-    assert_int_equal(firing_at(m, "HyperSDKPodDown"), T0 + S(60)); /* pending since */
+    for (int64_t ts = T0; ts <= T0 + S(210); ts += S(30)) assert_int_equal(trn_rule_manager_eval_at(m, ts), 0);
+    assert_int_equal(firing_at(m, "HyperSDKPodDown"), 1); /* fired at T0+3m */
     trn_rule_manager_free(m);
-    /* down for 60s; pending had 30s of its 2m: it resumes, shifted by the downtime */
+    /* restarted 30s later: the first two evaluations see a new pending
+     * alert; then the state is restored from ALERTS_FOR_STATE (active since
+     * T0+60s, firing when trine stopped), so it fires on the next one
+     * instead of waiting another 2m */
     m = seed_manager(s, &o);
-    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(150)), 0);
-    assert_int_equal(firing_at(m, "HyperSDKPodDown"), T0 + S(120));
-    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(210)), 0);
-    assert_int_equal(firing_at(m, "HyperSDKPodDown"), T0 + S(120));
     assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(240)), 0);
+    assert_int_equal(firing_at(m, "HyperSDKPodDown"), T0 + S(240));
+    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(270)), 0);
+    assert_int_equal(firing_at(m, "HyperSDKPodDown"), T0 + S(60));
+    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(300)), 0);
     assert_int_equal(firing_at(m, "HyperSDKPodDown"), 1);
     trn_rule_manager_free(m);
+    /* a pending alert: 30s of its 2m done when stopped at T0+90s; after
+     * the restart it needs the remaining 90s counted from the restore */
+    trn_store_t *s2 = mem_store();
+    seed_data(s2);
+    m = seed_manager(s2, &o);
+    for (int64_t ts = T0; ts <= T0 + S(90); ts += S(30)) assert_int_equal(trn_rule_manager_eval_at(m, ts), 0);
+    trn_rule_manager_free(m);
+    m = seed_manager(s2, &o);
+    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(150)), 0);
+    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(180)), 0);
+    /* active T0+60s shifted by the downtime T0+90s..T0+180s */
+    assert_int_equal(firing_at(m, "HyperSDKPodDown"), T0 + S(150));
+    trn_rule_manager_free(m);
+    trn_store_close(s2);
     trn_store_close(s);
 }
 

@@ -36,6 +36,7 @@ typedef struct exporter {
     pthread_mutex_t mu;
     bool stop;
     int status;
+    const char *content_type;
     char body[4096];
     char last_request[4096];
     int requests;
@@ -68,9 +69,9 @@ static void *exporter_main(void *arg)
         snprintf(e->last_request, sizeof e->last_request, "%s", req);
         e->requests++;
         int len = snprintf(resp, sizeof resp,
-                           "HTTP/1.1 %d X\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                           "HTTP/1.1 %d X\r\nContent-Type: %s\r\n"
                            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                           e->status, strlen(e->body), e->body);
+                           e->status, e->content_type, strlen(e->body), e->body);
         pthread_mutex_unlock(&e->mu);
         ssize_t w = write(c, resp, (size_t)len);
         (void)w;
@@ -84,6 +85,7 @@ static void exporter_start(exporter_t *e, const char *body)
     memset(e, 0, sizeof *e);
     pthread_mutex_init(&e->mu, NULL);
     e->status = 200;
+    e->content_type = "text/plain; version=0.0.4";
     snprintf(e->body, sizeof e->body, "%s", body);
     e->fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -435,12 +437,47 @@ static void test_scrape_manager_honor_and_limits(void **state)
     trn_store_close(s);
 }
 
+static void test_scrape_manager_openmetrics(void **state)
+{
+    (void)state;
+    exporter_t e;
+    exporter_start(&e, "");
+    char body[512];
+    snprintf(body, sizeof body,
+             "# TYPE jobs counter\n# HELP jobs Jobs done.\njobs_total 7 %.3f\n"
+             "jobs_created 1\n# EOF\n",
+             (double)(trn_now_ms() - 2000) / 1000.0);
+    pthread_mutex_lock(&e.mu);
+    e.content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    snprintf(e.body, sizeof e.body, "%s", body);
+    pthread_mutex_unlock(&e.mu);
+    trn_store_t *s = mem_store();
+    trn_registry_t *reg = trn_registry_new();
+    trn_scrape_manager_t *m = trn_scrape_manager_new(s, reg);
+    trn_scrape_config_t *c = config("scrape_configs:\n"
+                                    "  - job_name: om\n"
+                                    "    scrape_interval: 100ms\n"
+                                    "    static_configs: [{targets: ['127.0.0.1:%d']}]\n",
+                                    e.port);
+    trn_diag_t d;
+    trn_diag_init(&d);
+    assert_int_equal(trn_scrape_manager_apply(m, c, &d), 0);
+    wait_for(s, "jobs_total", "job", "om", WANT_VALUE, 7);
+    wait_for(s, "up", "job", "om", WANT_VALUE, 1);
+    trn_scrape_manager_free(m);
+    trn_scrape_config_free(c);
+    exporter_stop(&e);
+    trn_registry_free(reg);
+    trn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scrape_manager_lifecycle),
         cmocka_unit_test(test_scrape_manager_file_sd_and_dropped),
         cmocka_unit_test(test_scrape_manager_honor_and_limits),
+        cmocka_unit_test(test_scrape_manager_openmetrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,9 +56,10 @@ static void put_bits(trn_chunk_t *c, uint64_t v, unsigned nb)
     if (nb == 0) return;
     uint32_t need = (c->nbits + nb + 7) / 8 + 8; /* slack for the 8-byte stores below */
     if (need > c->cap) {
-        uint32_t cap = c->cap ? c->cap * 2 : 32;
-        while (cap < need)
-            cap *= 2;
+        /* Grow by a quarter (at least 32 bytes): a head holds one open chunk
+         * per series, so doubling would leave a third of them empty. */
+        uint32_t cap = c->cap ? c->cap + c->cap / 4 : 32;
+        if (cap < need + 32) cap = need + 32;
         c->buf = trn_xrealloc(c->buf, cap);
         memset(c->buf + c->cap, 0, cap - c->cap);
         c->cap = cap;

@@ -41,8 +41,12 @@ void trn_head_reserve_ids(trn_head_t *h, uint32_t next_id);
 /* Series by id, or NULL. */
 trn_hseries_t *trn_head_by_id(const trn_head_t *h, uint32_t id);
 uint32_t trn_hseries_id(const trn_hseries_t *s);
-/* Labels of the series (strings interned in the head; valid while it lives). */
-const trn_labels_t *trn_hseries_labels(const trn_hseries_t *s);
+/* Labels of the series: out gets trn_hseries_n_labels entries whose
+ * strings are interned in the head (valid while the series lives). */
+size_t trn_hseries_n_labels(const trn_hseries_t *s);
+void trn_hseries_labels(const trn_hseries_t *s, trn_label_t *out);
+/* Same, with the array from the arena; TRN_ELIMIT when it is spent. */
+int trn_hseries_labels_arena(const trn_hseries_t *s, trn_arena_t *a, trn_labels_t *out);
 /* Time range of the series' samples; false if it has none. */
 bool trn_hseries_range(const trn_hseries_t *s, int64_t *min_t, int64_t *max_t);
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The webhook integration: POSTs Alertmanager's webhook message (version
  * "4") as JSON — the template data (receiver, regex-quoted as Alertmanager
- * does; status, alerts with status,
- * labels, annotations, times, generatorURL, fingerprint; group, common
- * labels and annotations; externalURL) plus version, groupKey and
- * truncatedAlerts. Keys appear in Alertmanager's order; label maps are
- * sorted like Go's. A firing alert's endsAt is Go's zero time, as
- * Alertmanager hides an end that has not been reached. max_alerts > 0 cuts
- * the list and reports the rest in truncatedAlerts. */
+ * does; status; alerts with status, labels, annotations, times,
+ * generatorURL, fingerprint; group, common labels and annotations;
+ * externalURL) plus version, groupKey and truncatedAlerts. Keys appear in
+ * Alertmanager's order; label maps are sorted like Go's. A firing alert's
+ * endsAt is Go's zero time, as Alertmanager hides an end that has not been
+ * reached. max_alerts > 0 cuts the list and reports the rest in
+ * truncatedAlerts. */
 #include "alerts/am_int.h"
 
 #include "core/alloc.h"

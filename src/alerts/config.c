@@ -309,6 +309,26 @@ static void set_opt(loader_t *L, trn_am_integration_t *in, size_t cap, const cha
     (void)L;
 }
 
+/* Reads a small secret file (URL, key, password), whitespace-trimmed. */
+static int read_secret_file(loader_t *L, const char *path, const char **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return TRN_EIO;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = buf;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    size_t len = strlen(p);
+    while (len &&
+           (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\n' || p[len - 1] == '\r'))
+        len--;
+    *out = trn_arena_strndup(L->a, p, len);
+    return 0;
+}
+
 static int read_integration(loader_t *L, trn_am_kind_t kind, int index, const trn_yaml_node_t *n,
                             trn_am_integration_t *in)
 {
@@ -452,6 +472,22 @@ static int read_integration(loader_t *L, trn_am_kind_t kind, int index, const tr
         break;
     default:
         break;
+    }
+    /* *_file options: the secret is read now (Alertmanager reads it per
+     * notification; a changed file takes effect here on reload). */
+    static const char *const file_opts[][2] = {{"url_file", "url"},
+                                               {"api_url_file", "api_url"},
+                                               {"routing_key_file", "routing_key"},
+                                               {"service_key_file", "service_key"},
+                                               {"auth_password_file", "auth_password"}};
+    for (size_t i = 0; i < sizeof file_opts / sizeof file_opts[0]; i++) {
+        const char *path = trn_am_integration_opt(in, file_opts[i][0]);
+        if (!*path || *trn_am_integration_opt(in, file_opts[i][1])) continue;
+        const char *text;
+        if ((rc = read_secret_file(L, path, &text)) < 0)
+            return trn_yaml_error(L->d, trn_yaml_get(n, file_opts[i][0]), "%s: cannot read %s",
+                                  file_opts[i][0], path);
+        set_opt(L, in, n_desc, file_opts[i][1], text);
     }
     return 0;
 }

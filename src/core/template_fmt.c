@@ -551,7 +551,10 @@ void trn_humanize_duration(double v, trn_buf_t *out)
             sign = "-";
             v = -v;
         }
-        int64_t d = v >= 9.2e18 ? INT64_MAX : (int64_t)v;
+        /* Go's int64() of an out-of-range float is INT64_MIN on amd64, which
+         * Prometheus then prints as it is; do the same instead of invoking C's
+         * undefined conversion */
+        int64_t d = v >= 9223372036854775808.0 ? INT64_MIN : (int64_t)v;
         int64_t s = d % 60, m = (d / 60) % 60, h = (d / 3600) % 24, days = d / 86400;
         if (days)
             trn_buf_printf(out, "%s%" PRId64 "d %" PRId64 "h %" PRId64 "m %" PRId64 "s", sign, days,

@@ -8,7 +8,10 @@
 #include "alerts/route.h"
 #include "core/err.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static trn_am_config_t *load_ok(const char *y)
 {
@@ -154,6 +157,28 @@ static void test_config_errors(void **state)
     expect_err("route: {receiver: a}\nreceivers: [{}]\n", "missing name in receiver");
 }
 
+static void test_config_secret_files(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/trn-am-url-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, " http://hook.example/x\n", 23), 23);
+    close(fd);
+    char y[512];
+    snprintf(y, sizeof y,
+             "route: {receiver: r}\nreceivers: [{name: r, webhook_configs: [{url_file: '%s'}]}]\n",
+             path);
+    trn_am_config_t *c = load_ok(y);
+    assert_string_equal(trn_am_integration_opt(&c->receivers[0].integrations[0], "url"),
+                        "http://hook.example/x");
+    trn_am_config_free(c);
+    unlink(path);
+    expect_err("route: {receiver: r}\nreceivers: [{name: r, webhook_configs: [{url_file: "
+               "/nonexistent/x}]}]\n",
+               "url_file: cannot read /nonexistent/x");
+}
+
 static void test_config_time_intervals(void **state)
 {
     (void)state;
@@ -181,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_config_inheritance_and_keys),
         cmocka_unit_test(test_config_receiver_defaults),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_config_secret_files),
         cmocka_unit_test(test_config_time_intervals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static trn_arena_t *A;
@@ -452,6 +453,44 @@ static void test_template_matches_go_recordings(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Prometheus's humanize family and Go's %v/%e/%.3f over values spanning
+ * 60 orders of magnitude, against outputs recorded from Go. */
+static void test_template_humanize_matches_go_recordings(void **state)
+{
+    (void)state;
+    FILE *f = fopen("tests/data/template/go_humanize.txt", "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0, bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        line[strcspn(line, "\n")] = 0;
+        trn_tval_t v = trn_tval_float(strtod(line, NULL));
+        bool ts_err = strstr(line, "|ERR|") != NULL;
+        const char *tpl =
+            ts_err ? "{{ . }}|{{ humanize . }}|{{ humanize1024 . }}|{{ humanizeDuration . }}|"
+                     "{{ humanizePercentage . }}|ERR|{{ printf \"%e|%.3f\" . . }}"
+                   : "{{ . }}|{{ humanize . }}|{{ humanize1024 . }}|{{ humanizeDuration . }}|"
+                     "{{ humanizePercentage . }}|{{ humanizeTimestamp . }}|{{ printf \"%e|%.3f\" . "
+                     ". }}";
+        trn_diag_t d;
+        int rc;
+        char *got = run(tpl, &v, &rc, &d);
+        n++;
+        if (rc != 0 || strcmp(got, line) != 0) {
+            fprintf(stderr, "want %s\ngot  %s %s\n", line, got, d.msg);
+            bad++;
+        }
+        if (ts_err) {
+            run("{{ humanizeTimestamp . }}", &v, &rc, &d);
+            if (rc == 0) bad++;
+        }
+    }
+    fclose(f);
+    assert_true(n > 200);
+    assert_int_equal(bad, 0);
+}
+
 /* Found by fuzzing: a NUL verb byte must not reach C's printf. */
 static void test_template_printf_nul_verb(void **state)
 {
@@ -482,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_template_limits),
         cmocka_unit_test(test_template_printf_nul_verb),
         cmocka_unit_test(test_template_matches_go_recordings),
+        cmocka_unit_test(test_template_humanize_matches_go_recordings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

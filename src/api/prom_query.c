@@ -30,6 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each query evaluates in its own arena with this byte budget (the engine's
+ * memory limit); the result is encoded into the response before it goes. */
+#define QUERY_MAX_BYTES ((size_t)512 << 20)
+
 static void send_error(trn_http_resp_t *resp, int status, const char *type, const char *msg)
 {
     resp->status = status;
@@ -311,12 +315,12 @@ static void handle_query(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
 {
     trn_api_ctx_t *ctx = vctx;
     const char *q = trn_http_param(req, "query");
-    trn_arena_t *a = trn_http_arena(req);
     trn_promql_opts_t o;
     uint64_t limit;
     if (!common_opts(ctx, req, resp, &o, &limit)) return;
     int64_t t;
     if (!param_time(req, resp, "time", &t, false, trn_now_ms())) return;
+    trn_arena_t *a = trn_arena_new(QUERY_MAX_BYTES);
     trn_diag_t d;
     trn_diag_init(&d);
     trn_promql_expr_t *e = NULL;
@@ -325,6 +329,7 @@ static void handle_query(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
         send_error(resp, 400, "bad_data", msg);
+        trn_arena_free(a);
         return;
     }
     trn_promql_value_t v;
@@ -332,16 +337,16 @@ static void handle_query(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_promql_expr_release(e);
     if (rc < 0) {
         send_code(resp, rc, d.msg);
-        return;
+    } else {
+        const char *w = apply_limit(&v, limit);
+        write_result(resp, &v, want_stats(req), w);
     }
-    const char *w = apply_limit(&v, limit);
-    write_result(resp, &v, want_stats(req), w);
+    trn_arena_free(a);
 }
 
 static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
 {
     trn_api_ctx_t *ctx = vctx;
-    trn_arena_t *a = trn_http_arena(req);
     trn_promql_opts_t o;
     uint64_t limit;
     if (!common_opts(ctx, req, resp, &o, &limit)) return;
@@ -375,10 +380,12 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     trn_diag_t d;
     trn_diag_init(&d);
     trn_promql_expr_t *e = NULL;
+    trn_arena_t *a = trn_arena_new(QUERY_MAX_BYTES);
     if (trn_promql_parse(q, strlen(q), a, &e, &d) < 0) {
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
         send_error(resp, 400, "bad_data", msg);
+        trn_arena_free(a);
         return;
     }
     trn_promql_value_t v;
@@ -386,10 +393,11 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     trn_promql_expr_release(e);
     if (rc < 0) {
         send_code(resp, rc, d.msg);
-        return;
+    } else {
+        const char *w = apply_limit(&v, limit);
+        write_result(resp, &v, want_stats(req), w);
     }
-    const char *w = apply_limit(&v, limit);
-    write_result(resp, &v, want_stats(req), w);
+    trn_arena_free(a);
 }
 
 static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)

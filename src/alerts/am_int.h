@@ -234,8 +234,6 @@ void trn__am_tctx_fini(trn__am_tctx_t *t);
 const char *trn__am_tx(trn__am_tctx_t *t, const char *key);
 const char *trn__am_tx_detail(trn__am_tctx_t *t, size_t i);
 const char *trn__am_tx_field(trn__am_tctx_t *t, size_t i, int which);
-/* Hex SHA-256 of s (65 bytes with NUL), as Alertmanager's Key.Hash. */
-void trn__am_sha256_hex(const char *s, size_t n, char out[65]);
 
 /* notify.c helpers for the integrations. */
 /* POSTs body to url with the integration's http_config; maps the outcome

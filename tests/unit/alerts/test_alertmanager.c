@@ -7,6 +7,7 @@
 
 #include "alerts/alertmanager.h"
 #include "alerts/am_int.h"
+#include "core/digest.h"
 #include "core/err.h"
 
 #include <stdio.h>
@@ -275,9 +276,9 @@ static void test_alertmanager_sha256_and_templates(void **state)
 {
     (void)state;
     char h[65];
-    trn__am_sha256_hex("abc", 3, h);
+    trn_sha256_hex("abc", 3, h);
     assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    trn__am_sha256_hex("", 0, h);
+    trn_sha256_hex("", 0, h);
     assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
     static const char cfg[] = "global: {slack_api_url: 'http://s'}\n"

@@ -71,7 +71,8 @@ static int cmp_label(const void *a, const void *b)
 static size_t labels_bytes(const trn_labels_t *ls)
 {
     size_t n = 0;
-    for (size_t i = 0; i < ls->n; i++) n += ls->v[i].name.len + ls->v[i].value.len + 2;
+    for (size_t i = 0; i < ls->n; i++)
+        n += ls->v[i].name.len + ls->v[i].value.len + 2;
     return n;
 }
 
@@ -98,8 +99,8 @@ static void copy_labels(const trn_labels_t *src, trn_labels_t *dst, trn_label_t 
 trn__am_alert_t *trn__am_alert_new(const trn_am_alert_t *in, int64_t now, int64_t resolve_ms)
 {
     size_t gl = in->generator_url ? strlen(in->generator_url) : 0;
-    size_t need = (in->labels.n + in->annotations.n) * sizeof(trn_label_t) + labels_bytes(&in->labels) +
-                  labels_bytes(&in->annotations) + gl + 1;
+    size_t need = (in->labels.n + in->annotations.n) * sizeof(trn_label_t) +
+                  labels_bytes(&in->labels) + labels_bytes(&in->annotations) + gl + 1;
     trn__am_alert_t *a = trn_xcalloc(1, sizeof *a);
     a->mem = trn_xmalloc(need);
     trn_label_t *arr = (trn_label_t *)a->mem;
@@ -142,8 +143,8 @@ static int validate_set(const trn_labels_t *ls, const char *what, trn_diag_t *d)
                                 (int)(ls->v[i].name.len > 100 ? 100 : ls->v[i].name.len),
                                 ls->v[i].name.p ? ls->v[i].name.p : "");
         if (!trn_utf8_valid(ls->v[i].value.p, ls->v[i].value.len))
-            return trn_diag_set(d, TRN_EINVAL, -1, "invalid %s value for \"%.*s\" (not UTF-8)", what,
-                                (int)ls->v[i].name.len, ls->v[i].name.p);
+            return trn_diag_set(d, TRN_EINVAL, -1, "invalid %s value for \"%.*s\" (not UTF-8)",
+                                what, (int)ls->v[i].name.len, ls->v[i].name.p);
         for (size_t j = 0; j < i; j++)
             if (trn_str_eq(ls->v[j].name, ls->v[i].name))
                 return trn_diag_set(d, TRN_EINVAL, -1, "duplicate %s name \"%.*s\"", what,
@@ -155,7 +156,8 @@ static int validate_set(const trn_labels_t *ls, const char *what, trn_diag_t *d)
 int trn_am_alert_validate(const trn_am_alert_t *a, trn_diag_t *d)
 {
     size_t non_empty = 0;
-    for (size_t i = 0; i < a->labels.n; i++) non_empty += a->labels.v[i].value.len > 0;
+    for (size_t i = 0; i < a->labels.n; i++)
+        non_empty += a->labels.v[i].value.len > 0;
     if (non_empty == 0) return trn_diag_set(d, TRN_EINVAL, -1, "at least one label pair required");
     int rc = validate_set(&a->labels, "label", d);
     if (rc == 0) rc = validate_set(&a->annotations, "annotation", d);
@@ -170,7 +172,8 @@ static void merge_into(trn__am_alert_t *res, const trn__am_alert_t *old, int64_t
 {
     if (old->starts_at < res->starts_at) res->starts_at = old->starts_at;
     if (trn__am_alert_resolved(res, now)) {
-        if (trn__am_alert_resolved(old, now) && old->ends_at > res->ends_at) res->ends_at = old->ends_at;
+        if (trn__am_alert_resolved(old, now) && old->ends_at > res->ends_at)
+            res->ends_at = old->ends_at;
     } else if (old->ends_at > res->ends_at && !old->timeout) {
         res->ends_at = old->ends_at;
         res->timeout = false;
@@ -196,8 +199,10 @@ int trn_alertmanager_push(trn_alertmanager_t *am, const trn_am_alert_t *alerts, 
             merge_into(a, old, now);
         trn__am_map_put(&am->alerts, a->fp, a);
         if (old) trn__am_alert_unref(old);
-        if (trn__am_alert_resolved(a, now)) trn_counter_inc(am->c_received_resolved);
-        else trn_counter_inc(am->c_received_firing);
+        if (trn__am_alert_resolved(a, now))
+            trn_counter_inc(am->c_received_resolved);
+        else
+            trn_counter_inc(am->c_received_firing);
         if (!am->opts.no_dispatch) trn__am_dispatch_insert(am, a, now);
         accepted++;
     }
@@ -214,7 +219,8 @@ static uint64_t equal_hash(const trn_am_inhibit_rule_t *r, const trn_labels_t *l
     uint64_t h = 14695981039346656037ULL;
     for (size_t i = 0; i < r->n_equal; i++) {
         trn_str_t v = trn_labels_get(ls, r->equal[i]);
-        for (size_t k = 0; k < v.len; k++) h = (h ^ (unsigned char)v.p[k]) * 1099511628211ULL;
+        for (size_t k = 0; k < v.len; k++)
+            h = (h ^ (unsigned char)v.p[k]) * 1099511628211ULL;
         h = (h ^ 0xff) * 1099511628211ULL;
     }
     return h;
@@ -235,7 +241,8 @@ static void inhibit_free(trn_alertmanager_t *am)
 static void inhibit_build(trn_alertmanager_t *am, int64_t now)
 {
     const trn_am_config_t *c = am->cfg->c;
-    if (!am->inhibit_dirty && am->n_inhibit == c->n_inhibit_rules && now - am->inhibit_built_at < 1000)
+    if (!am->inhibit_dirty && am->n_inhibit == c->n_inhibit_rules &&
+        now - am->inhibit_built_at < 1000)
         return;
     inhibit_free(am);
     am->n_inhibit = c->n_inhibit_rules;
@@ -270,7 +277,8 @@ bool trn__am_inhibited(trn_alertmanager_t *am, const trn_labels_t *ls, uint64_t 
         if (!trn_am_matchers_match(&rule->target, ls)) continue;
         uint64_t h = equal_hash(rule, ls);
         bool both = trn_am_matchers_match(&rule->source, ls);
-        trn__am_alert_t *src = trn__am_map_get(both ? &am->inhibit_src_nt[r] : &am->inhibit_src[r], h);
+        trn__am_alert_t *src =
+            trn__am_map_get(both ? &am->inhibit_src_nt[r] : &am->inhibit_src[r], h);
         if (src && src->fp != fp) {
             if (by) *by = src->fp;
             return true;
@@ -295,7 +303,8 @@ static int mkdir_p(const char *path, trn_diag_t *d)
         *p = '/';
     }
     int rc = 0;
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) rc = trn_diag_set(d, TRN_EIO, -1, "%s: %s", path, strerror(errno));
+    if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+        rc = trn_diag_set(d, TRN_EIO, -1, "%s: %s", path, strerror(errno));
     free(tmp);
     return rc;
 }
@@ -328,7 +337,8 @@ int trn_alertmanager_new(trn_am_config_t *cfg, const char *data_dir, trn_registr
     pthread_cond_init(&am->jobs_cond, &ca);
     pthread_condattr_destroy(&ca);
     if (opts) am->opts = *opts;
-    am->external_url = trn_xstrdup(am->opts.external_url ? am->opts.external_url : "http://localhost:9093");
+    am->external_url =
+        trn_xstrdup(am->opts.external_url ? am->opts.external_url : "http://localhost:9093");
     am->reg = reg;
     am->start_ms = trn__am_now(am);
     if (data_dir) {
@@ -339,10 +349,12 @@ int trn_alertmanager_new(trn_am_config_t *cfg, const char *data_dir, trn_registr
     }
     trn_registry_t *r = reg ? reg : trn_registry_new();
     if (!reg) am->reg = r, am->own_reg = true;
-    am->c_received_firing = trn_counter_get(am->reg, "trine_alertmanager_alerts_received_total",
-                                            "Alerts received by the built-in alert manager.", "status=\"firing\"");
-    am->c_received_resolved = trn_counter_get(am->reg, "trine_alertmanager_alerts_received_total",
-                                              "Alerts received by the built-in alert manager.", "status=\"resolved\"");
+    am->c_received_firing =
+        trn_counter_get(am->reg, "trine_alertmanager_alerts_received_total",
+                        "Alerts received by the built-in alert manager.", "status=\"firing\"");
+    am->c_received_resolved =
+        trn_counter_get(am->reg, "trine_alertmanager_alerts_received_total",
+                        "Alerts received by the built-in alert manager.", "status=\"resolved\"");
     am->c_invalid = trn_counter_get(am->reg, "trine_alertmanager_alerts_invalid_total",
                                     "Alerts rejected as invalid.", "");
     for (int k = 0; k < TRN_AM_N_KINDS; k++) {
@@ -350,10 +362,12 @@ int trn_alertmanager_new(trn_am_config_t *cfg, const char *data_dir, trn_registr
         snprintf(l, sizeof l, "integration=\"%s\"", trn_am_kind_name((trn_am_kind_t)k));
         am->c_notif[k] = trn_counter_get(am->reg, "trine_alertmanager_notifications_total",
                                          "Notifications attempted, by integration.", l);
-        am->c_notif_failed[k] = trn_counter_get(am->reg, "trine_alertmanager_notifications_failed_total",
-                                                "Notifications that failed after retries, by integration.", l);
-        am->h_latency[k] = trn_histogram_get(am->reg, "trine_alertmanager_notification_latency_seconds",
-                                             "Time to deliver a notification, by integration.", l, NULL, 0);
+        am->c_notif_failed[k] =
+            trn_counter_get(am->reg, "trine_alertmanager_notifications_failed_total",
+                            "Notifications that failed after retries, by integration.", l);
+        am->h_latency[k] =
+            trn_histogram_get(am->reg, "trine_alertmanager_notification_latency_seconds",
+                              "Time to deliver a notification, by integration.", l, NULL, 0);
     }
     am->cfg = cfg_wrap(cfg);
     if ((rc = trn__am_silences_open(am, d)) < 0) goto fail;
@@ -384,7 +398,8 @@ int trn_alertmanager_reload(trn_alertmanager_t *am, trn_am_config_t *cfg, trn_di
     if (!am->opts.no_dispatch) {
         size_t it = 0;
         void *v;
-        while (trn__am_map_next(&am->alerts, &it, NULL, &v)) trn__am_dispatch_insert(am, v, now);
+        while (trn__am_map_next(&am->alerts, &it, NULL, &v))
+            trn__am_dispatch_insert(am, v, now);
     }
     trn__am_cfg_unref(old);
     pthread_cond_signal(&am->cond);
@@ -400,7 +415,8 @@ void trn_alertmanager_free(trn_alertmanager_t *am)
     trn__am_groups_clear(am);
     size_t it = 0;
     void *v;
-    while (trn__am_map_next(&am->alerts, &it, NULL, &v)) trn__am_alert_unref(v);
+    while (trn__am_map_next(&am->alerts, &it, NULL, &v))
+        trn__am_alert_unref(v);
     trn__am_map_fini(&am->alerts);
     trn__am_map_fini(&am->groups);
     inhibit_free(am);
@@ -426,8 +442,8 @@ static trn_labels_t labels_dup(trn_arena_t *a, const trn_labels_t *ls)
     return out;
 }
 
-static void make_view(trn_alertmanager_t *am, trn_arena_t *a, const trn__am_alert_t *al, int64_t now,
-                      trn_am_alert_view_t *v)
+static void make_view(trn_alertmanager_t *am, trn_arena_t *a, const trn__am_alert_t *al,
+                      int64_t now, trn_am_alert_view_t *v)
 {
     const trn_am_config_t *c = am->cfg->c;
     v->labels = labels_dup(a, &al->labels);
@@ -441,12 +457,14 @@ static void make_view(trn_alertmanager_t *am, trn_arena_t *a, const trn__am_aler
     size_t n = trn_am_route_match(c->route, &al->labels, hits, c->n_routes + 1);
     if (n > c->n_routes + 1) n = c->n_routes + 1;
     v->receivers = trn_arena_calloc(a, n + 1, sizeof *v->receivers);
-    for (size_t i = 0; i < n; i++) v->receivers[i] = trn_arena_strndup(a, hits[i]->receiver, strlen(hits[i]->receiver));
+    for (size_t i = 0; i < n; i++)
+        v->receivers[i] = trn_arena_strndup(a, hits[i]->receiver, strlen(hits[i]->receiver));
     v->n_receivers = n;
     size_t ns = trn__am_silenced_by(am, &al->labels, now, NULL, 0);
     v->silenced_by = trn_arena_calloc(a, ns + 1, sizeof *v->silenced_by);
     trn__am_silenced_by(am, &al->labels, now, v->silenced_by, ns);
-    for (size_t i = 0; i < ns; i++) v->silenced_by[i] = trn_arena_strndup(a, v->silenced_by[i], strlen(v->silenced_by[i]));
+    for (size_t i = 0; i < ns; i++)
+        v->silenced_by[i] = trn_arena_strndup(a, v->silenced_by[i], strlen(v->silenced_by[i]));
     v->n_silenced_by = ns;
     uint64_t by;
     v->inhibited_by = trn_arena_calloc(a, 1, sizeof *v->inhibited_by);
@@ -459,17 +477,20 @@ static void make_view(trn_alertmanager_t *am, trn_arena_t *a, const trn__am_aler
 
 static int cmp_view(const void *x, const void *y)
 {
-    return strcmp(((const trn_am_alert_view_t *)x)->fingerprint, ((const trn_am_alert_view_t *)y)->fingerprint);
+    return strcmp(((const trn_am_alert_view_t *)x)->fingerprint,
+                  ((const trn_am_alert_view_t *)y)->fingerprint);
 }
 
-int trn_alertmanager_alerts(trn_alertmanager_t *am, trn_arena_t *a, trn_am_alert_view_t **out, size_t *n)
+int trn_alertmanager_alerts(trn_alertmanager_t *am, trn_arena_t *a, trn_am_alert_view_t **out,
+                            size_t *n)
 {
     int64_t now = trn__am_now(am);
     pthread_mutex_lock(&am->mu);
     trn_am_alert_view_t *v = trn_arena_calloc(a, am->alerts.n + 1, sizeof *v);
     size_t k = 0, it = 0;
     void *x;
-    while (v && trn__am_map_next(&am->alerts, &it, NULL, &x)) make_view(am, a, x, now, &v[k++]);
+    while (v && trn__am_map_next(&am->alerts, &it, NULL, &x))
+        make_view(am, a, x, now, &v[k++]);
     pthread_mutex_unlock(&am->mu);
     if (!v || trn_arena_failed(a)) return TRN_ELIMIT;
     qsort(v, k, sizeof *v, cmp_view);
@@ -478,7 +499,8 @@ int trn_alertmanager_alerts(trn_alertmanager_t *am, trn_arena_t *a, trn_am_alert
     return 0;
 }
 
-int trn_alertmanager_groups(trn_alertmanager_t *am, trn_arena_t *a, trn_am_group_view_t **out, size_t *n)
+int trn_alertmanager_groups(trn_alertmanager_t *am, trn_arena_t *a, trn_am_group_view_t **out,
+                            size_t *n)
 {
     int64_t now = trn__am_now(am);
     pthread_mutex_lock(&am->mu);
@@ -493,7 +515,8 @@ int trn_alertmanager_groups(trn_alertmanager_t *am, trn_arena_t *a, trn_am_group
         gv->alerts = trn_arena_calloc(a, gr->alerts.n + 1, sizeof *gv->alerts);
         size_t j = 0;
         void *y;
-        while (gv->alerts && trn__am_map_next(&gr->alerts, &j, NULL, &y)) make_view(am, a, y, now, &gv->alerts[gv->n_alerts++]);
+        while (gv->alerts && trn__am_map_next(&gr->alerts, &j, NULL, &y))
+            make_view(am, a, y, now, &gv->alerts[gv->n_alerts++]);
         if (gv->alerts) qsort(gv->alerts, gv->n_alerts, sizeof *gv->alerts, cmp_view);
     }
     pthread_mutex_unlock(&am->mu);

@@ -102,8 +102,8 @@ const char *trn_am_silence_state(const trn_am_silence_t *s, int64_t now_ms);
  * active silence that changes matchers or start expires it and creates a
  * new one. Writes the resulting id to out_id. Errors: TRN_EINVAL with d,
  * TRN_ENOTFOUND for an unknown id. Strings and matchers are copied. */
-int trn_alertmanager_silence_set(trn_alertmanager_t *am, const trn_am_silence_t *s,
-                                 char out_id[40], trn_diag_t *d);
+int trn_alertmanager_silence_set(trn_alertmanager_t *am, const trn_am_silence_t *s, char out_id[40],
+                                 trn_diag_t *d);
 /* Expires a silence now. TRN_ENOTFOUND / TRN_EINVAL (already expired). */
 int trn_alertmanager_silence_expire(trn_alertmanager_t *am, const char *id, trn_diag_t *d);
 /* Copies of every silence (id NULL) or of one (TRN_ENOTFOUND if absent). */
@@ -112,8 +112,7 @@ int trn_alertmanager_silences(trn_alertmanager_t *am, const char *id, trn_arena_
 
 /* The current config's YAML text and receiver names (copies). */
 const char *trn_alertmanager_config_text(trn_alertmanager_t *am, trn_arena_t *a);
-size_t trn_alertmanager_receiver_names(trn_alertmanager_t *am, trn_arena_t *a,
-                                       const char ***names);
+size_t trn_alertmanager_receiver_names(trn_alertmanager_t *am, trn_arena_t *a, const char ***names);
 int64_t trn_alertmanager_start_ms(const trn_alertmanager_t *am);
 int64_t trn_alertmanager_now(const trn_alertmanager_t *am);
 

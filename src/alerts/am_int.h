@@ -40,13 +40,13 @@ void trn__am_map_fini(trn__am_map_t *m);
 /* ---- alerts */
 typedef struct trn__am_alert {
     int refs;
-    uint64_t fp;          /* Alertmanager's fingerprint (FNV-1a over sorted labels) */
-    trn_labels_t labels;  /* sorted, storage in mem */
+    uint64_t fp;         /* Alertmanager's fingerprint (FNV-1a over sorted labels) */
+    trn_labels_t labels; /* sorted, storage in mem */
     trn_labels_t annotations;
     const char *generator_url;
     int64_t starts_at, ends_at, updated_at; /* ms */
-    bool timeout;         /* ends_at came from resolve_timeout */
-    char *mem;            /* one block holding arrays and strings */
+    bool timeout;                           /* ends_at came from resolve_timeout */
+    char *mem;                              /* one block holding arrays and strings */
 } trn__am_alert_t;
 
 uint64_t trn__am_fingerprint(const trn_labels_t *ls);
@@ -70,9 +70,9 @@ void trn__am_cfg_unref(trn__am_cfg_t *c);
 /* ---- aggregation groups */
 typedef struct trn__am_group {
     const trn_am_route_t *route;
-    char *key;            /* Alertmanager's group key */
+    char *key; /* Alertmanager's group key */
     uint64_t key_hash;
-    trn_labels_t labels;  /* group labels, storage in labels_mem */
+    trn_labels_t labels; /* group labels, storage in labels_mem */
     char *labels_mem;
     trn__am_map_t alerts; /* fp -> trn__am_alert_t* (a reference each) */
     int64_t next_flush;   /* ms */
@@ -87,8 +87,8 @@ typedef struct trn__am_sil {
 
 /* ---- notification log entry */
 typedef struct trn__am_nfe {
-    char *key;             /* group key \x1f receiver \x1f kind \x1f index */
-    int64_t ts, expires;   /* ms */
+    char *key;           /* group key \x1f receiver \x1f kind \x1f index */
+    int64_t ts, expires; /* ms */
     uint64_t *firing, *resolved;
     size_t n_firing, n_resolved;
 } trn__am_nfe_t;
@@ -117,29 +117,29 @@ uint32_t trn__am_crc32c(uint32_t crc, const void *p, size_t n);
 /* ---- the manager */
 struct trn_alertmanager {
     pthread_mutex_t mu;
-    pthread_cond_t cond;       /* dispatcher wake-up */
-    pthread_cond_t jobs_cond;  /* notifier wake-up */
+    pthread_cond_t cond;      /* dispatcher wake-up */
+    pthread_cond_t jobs_cond; /* notifier wake-up */
     trn__am_cfg_t *cfg;
     trn_am_opts_t opts;
     char *external_url;
-    char *state_dir;           /* <data>/alertmanager or NULL */
+    char *state_dir; /* <data>/alertmanager or NULL */
     trn_registry_t *reg;
     bool own_reg;
     int64_t start_ms;
 
-    trn__am_map_t alerts;      /* fp -> trn__am_alert_t* */
-    trn__am_map_t groups;      /* key hash -> trn__am_group_t* */
+    trn__am_map_t alerts; /* fp -> trn__am_alert_t* */
+    trn__am_map_t groups; /* key hash -> trn__am_group_t* */
     bool inhibit_dirty;
     int64_t inhibit_built_at;
-    trn__am_map_t *inhibit_src;     /* per rule: equal-hash -> source fp (as pointer-sized value) */
-    trn__am_map_t *inhibit_src_nt;  /* per rule: same, sources not matching the target */
+    trn__am_map_t *inhibit_src;    /* per rule: equal-hash -> source fp (as pointer-sized value) */
+    trn__am_map_t *inhibit_src_nt; /* per rule: same, sources not matching the target */
     size_t n_inhibit;
 
     trn__am_sil_t **silences;
     size_t n_silences, cap_silences;
     trn__am_statelog_t *sil_log;
 
-    trn__am_map_t nflog;       /* hash(key) -> trn__am_nfe_t* */
+    trn__am_map_t nflog; /* hash(key) -> trn__am_nfe_t* */
     trn__am_statelog_t *nf_log;
 
     /* notification jobs */
@@ -171,6 +171,12 @@ void trn__am_dispatch_insert(trn_alertmanager_t *am, trn__am_alert_t *a, int64_t
 /* Drops every group (config reload, shutdown); caller holds mu. */
 void trn__am_groups_clear(trn_alertmanager_t *am);
 int trn__am_dispatch_start(trn_alertmanager_t *am, trn_diag_t *d);
+/* Alertmanager's dedup decision for one integration: given the last log
+ * entry (NULL: never notified) and the group's current firing and resolved
+ * fingerprints, must a notification go out now? */
+bool trn__am_needs_update(const trn__am_nfe_t *e, const uint64_t *firing, size_t nf,
+                          const uint64_t *resolved, size_t nr, bool send_resolved,
+                          int64_t repeat_ms, int64_t now);
 void trn__am_dispatch_stop(trn_alertmanager_t *am);
 
 /* silences.c (caller holds mu unless said) */
@@ -228,8 +234,6 @@ void trn__am_tctx_fini(trn__am_tctx_t *t);
 const char *trn__am_tx(trn__am_tctx_t *t, const char *key);
 const char *trn__am_tx_detail(trn__am_tctx_t *t, size_t i);
 const char *trn__am_tx_field(trn__am_tctx_t *t, size_t i, int which);
-/* Hex SHA-256 of s (65 bytes with NUL), as Alertmanager's Key.Hash. */
-void trn__am_sha256_hex(const char *s, size_t n, char out[65]);
 
 /* notify.c helpers for the integrations. */
 /* POSTs body to url with the integration's http_config; maps the outcome

@@ -32,7 +32,8 @@ static void rehash(trn__am_map_t *m, size_t cap)
     for (size_t i = 0; i < ocap; i++) {
         if (!ov[i] || ov[i] == TOMB) continue;
         size_t j = slot(ok[i], cap);
-        while (m->vals[j]) j = (j + 1) & (cap - 1);
+        while (m->vals[j])
+            j = (j + 1) & (cap - 1);
         m->keys[j] = ok[i];
         m->vals[j] = ov[i];
     }
@@ -52,13 +53,16 @@ void *trn__am_map_get(const trn__am_map_t *m, uint64_t k)
 
 void *trn__am_map_put(trn__am_map_t *m, uint64_t k, void *v)
 {
-    if ((m->used + 1) * 10 >= m->cap * 7) rehash(m, m->cap ? (m->n * 2 >= m->cap ? m->cap * 2 : m->cap) : 16);
+    if ((m->used + 1) * 10 >= m->cap * 7)
+        rehash(m, m->cap ? (m->n * 2 >= m->cap ? m->cap * 2 : m->cap) : 16);
     size_t tomb = (size_t)-1;
     for (size_t j = slot(k, m->cap);; j = (j + 1) & (m->cap - 1)) {
         void *cur = m->vals[j];
         if (!cur) {
-            if (tomb != (size_t)-1) j = tomb;
-            else m->used++;
+            if (tomb != (size_t)-1)
+                j = tomb;
+            else
+                m->used++;
             m->keys[j] = k;
             m->vals[j] = v;
             m->n++;

@@ -108,10 +108,12 @@ static int read_match_map(loader_t *L, const trn_yaml_node_t *n, trn_match_type_
 static int read_matchers(loader_t *L, const trn_yaml_node_t *n, trn_am_matchers_t *ms)
 {
     if (trn_yaml_is_null(n)) return 0;
-    if (n->kind != TRN_YAML_SEQ) return trn_yaml_error(L->d, n, "matchers must be a list of strings");
+    if (n->kind != TRN_YAML_SEQ)
+        return trn_yaml_error(L->d, n, "matchers must be a list of strings");
     for (size_t i = 0; i < n->n; i++) {
         const trn_yaml_node_t *it = n->items[i];
-        if (it->kind != TRN_YAML_SCALAR) return trn_yaml_error(L->d, it, "matcher must be a string");
+        if (it->kind != TRN_YAML_SCALAR)
+            return trn_yaml_error(L->d, it, "matcher must be a string");
         trn_diag_t d2;
         trn_diag_init(&d2);
         if (trn_am_matchers_parse((trn_str_t){it->str, it->len}, L->a, ms, &d2) < 0)
@@ -123,9 +125,10 @@ static int read_matchers(loader_t *L, const trn_yaml_node_t *n, trn_am_matchers_
 /* ---------------------------------------------------------------- http_config */
 
 static const char *const http_keys[] = {
-    "basic_auth", "authorization", "bearer_token", "bearer_token_file", "proxy_url",
-    "tls_config", "follow_redirects", "enable_http2", "oauth2", "no_proxy",
-    "proxy_from_environment", "proxy_connect_header", NULL};
+    "basic_auth", "authorization", "bearer_token",           "bearer_token_file",
+    "proxy_url",  "tls_config",    "follow_redirects",       "enable_http2",
+    "oauth2",     "no_proxy",      "proxy_from_environment", "proxy_connect_header",
+    NULL};
 
 static int read_http(loader_t *L, const trn_yaml_node_t *n, trn_am_http_config_t *h)
 {
@@ -160,8 +163,9 @@ static int read_http(loader_t *L, const trn_yaml_node_t *n, trn_am_http_config_t
         if (s && (rc = trn_yaml_bool(s, &h->insecure_skip_verify, L->d)) < 0) return rc;
     }
     if (h->bearer_token && h->basic_user)
-        return trn_yaml_error(L->d, n, "at most one of basic_auth, bearer_token & authorization "
-                                       "must be configured");
+        return trn_yaml_error(L->d, n,
+                              "at most one of basic_auth, bearer_token & authorization "
+                              "must be configured");
     return 0;
 }
 
@@ -183,9 +187,8 @@ typedef struct kind_desc {
 } kind_desc_t;
 
 static const opt_desc_t webhook_opts[] = {
-    {"url", OPT_STR, NULL},           {"url_file", OPT_STR, NULL},
-    {"max_alerts", OPT_INT, "0"},     {"http_config", OPT_HTTP, NULL},
-    {NULL, OPT_STR, NULL},
+    {"url", OPT_STR, NULL},          {"url_file", OPT_STR, NULL}, {"max_alerts", OPT_INT, "0"},
+    {"http_config", OPT_HTTP, NULL}, {NULL, OPT_STR, NULL},
 };
 
 static const opt_desc_t slack_opts[] = {
@@ -261,9 +264,9 @@ static const kind_desc_t kinds[TRN_AM_N_KINDS] = {
 };
 
 /* Receiver kinds Alertmanager knows and trine accepts without delivering. */
-static const char *const other_kinds[] = {
-    "opsgenie_configs", "wechat_configs", "pushover_configs", "victorops_configs",
-    "sns_configs", "telegram_configs", "discord_configs", "webex_configs", NULL};
+static const char *const other_kinds[] = {"opsgenie_configs",  "wechat_configs", "pushover_configs",
+                                          "victorops_configs", "sns_configs",    "telegram_configs",
+                                          "discord_configs",   "webex_configs",  NULL};
 
 const char *trn_am_kind_name(trn_am_kind_t k)
 {
@@ -306,6 +309,26 @@ static void set_opt(loader_t *L, trn_am_integration_t *in, size_t cap, const cha
     (void)L;
 }
 
+/* Reads a small secret file (URL, key, password), whitespace-trimmed. */
+static int read_secret_file(loader_t *L, const char *path, const char **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return TRN_EIO;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = buf;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    size_t len = strlen(p);
+    while (len &&
+           (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\n' || p[len - 1] == '\r'))
+        len--;
+    *out = trn_arena_strndup(L->a, p, len);
+    return 0;
+}
+
 static int read_integration(loader_t *L, trn_am_kind_t kind, int index, const trn_yaml_node_t *n,
                             trn_am_integration_t *in)
 {
@@ -313,7 +336,8 @@ static int read_integration(loader_t *L, trn_am_kind_t kind, int index, const tr
     const char *allowed[48];
     size_t na = 0, n_desc = 0;
     allowed[na++] = "send_resolved";
-    for (const opt_desc_t *o = kd->opts; o->key; o++) allowed[na++] = o->key, n_desc++;
+    for (const opt_desc_t *o = kd->opts; o->key; o++)
+        allowed[na++] = o->key, n_desc++;
     allowed[na] = NULL;
     char what[64];
     snprintf(what, sizeof what, "%s", kd->yaml_key);
@@ -359,7 +383,8 @@ static int read_integration(loader_t *L, trn_am_kind_t kind, int index, const tr
             if ((rc = read_kv_map(L, v, &in->details, &in->n_details)) < 0) return rc;
             break;
         case OPT_SEQ:
-            if (v->kind != TRN_YAML_SEQ) return trn_yaml_error(L->d, v, "%s must be a list", o->key);
+            if (v->kind != TRN_YAML_SEQ)
+                return trn_yaml_error(L->d, v, "%s must be a list", o->key);
             break;
         case OPT_HTTP:
             if ((rc = read_http(L, v, &in->http)) < 0) return rc;
@@ -398,14 +423,17 @@ static int read_integration(loader_t *L, trn_am_kind_t kind, int index, const tr
             return trn_yaml_error(L->d, n, "at most one of url & url_file must be configured");
         break;
     case TRN_AM_SLACK:
-        if (!*trn_am_integration_opt(in, "api_url") && !*trn_am_integration_opt(in, "api_url_file")) {
+        if (!*trn_am_integration_opt(in, "api_url") &&
+            !*trn_am_integration_opt(in, "api_url_file")) {
             if (!g->slack_api_url)
-                return trn_yaml_error(L->d, n, "no global Slack API URL set either inline or in a file");
+                return trn_yaml_error(L->d, n,
+                                      "no global Slack API URL set either inline or in a file");
             set_opt(L, in, n_desc, "api_url", g->slack_api_url);
         }
         break;
     case TRN_AM_PAGERDUTY:
-        if (!*trn_am_integration_opt(in, "routing_key") && !*trn_am_integration_opt(in, "service_key") &&
+        if (!*trn_am_integration_opt(in, "routing_key") &&
+            !*trn_am_integration_opt(in, "service_key") &&
             !*trn_am_integration_opt(in, "routing_key_file") &&
             !*trn_am_integration_opt(in, "service_key_file"))
             return trn_yaml_error(L->d, n, "missing service or routing key in PagerDuty config");
@@ -413,8 +441,10 @@ static int read_integration(loader_t *L, trn_am_kind_t kind, int index, const tr
         if (!in->details) {
             in->n_details = 4;
             in->details = aalloc(L, 4, sizeof *in->details);
-            in->details[0] = (trn_am_kv_t){"firing", "{{ template \"pagerduty.default.instances\" .Alerts.Firing }}"};
-            in->details[1] = (trn_am_kv_t){"resolved", "{{ template \"pagerduty.default.instances\" .Alerts.Resolved }}"};
+            in->details[0] = (trn_am_kv_t){
+                "firing", "{{ template \"pagerduty.default.instances\" .Alerts.Firing }}"};
+            in->details[1] = (trn_am_kv_t){
+                "resolved", "{{ template \"pagerduty.default.instances\" .Alerts.Resolved }}"};
             in->details[2] = (trn_am_kv_t){"num_firing", "{{ .Alerts.Firing | len }}"};
             in->details[3] = (trn_am_kv_t){"num_resolved", "{{ .Alerts.Resolved | len }}"};
         }
@@ -443,6 +473,22 @@ static int read_integration(loader_t *L, trn_am_kind_t kind, int index, const tr
     default:
         break;
     }
+    /* *_file options: the secret is read now (Alertmanager reads it per
+     * notification; a changed file takes effect here on reload). */
+    static const char *const file_opts[][2] = {{"url_file", "url"},
+                                               {"api_url_file", "api_url"},
+                                               {"routing_key_file", "routing_key"},
+                                               {"service_key_file", "service_key"},
+                                               {"auth_password_file", "auth_password"}};
+    for (size_t i = 0; i < sizeof file_opts / sizeof file_opts[0]; i++) {
+        const char *path = trn_am_integration_opt(in, file_opts[i][0]);
+        if (!*path || *trn_am_integration_opt(in, file_opts[i][1])) continue;
+        const char *text;
+        if ((rc = read_secret_file(L, path, &text)) < 0)
+            return trn_yaml_error(L->d, trn_yaml_get(n, file_opts[i][0]), "%s: cannot read %s",
+                                  file_opts[i][0], path);
+        set_opt(L, in, n_desc, file_opts[i][1], text);
+    }
     return 0;
 }
 
@@ -451,8 +497,10 @@ static int read_receiver(loader_t *L, const trn_yaml_node_t *n, trn_am_receiver_
     const char *allowed[TRN_AM_N_KINDS + 12];
     size_t na = 0;
     allowed[na++] = "name";
-    for (int k = 0; k < TRN_AM_N_KINDS; k++) allowed[na++] = kinds[k].yaml_key;
-    for (const char *const *o = other_kinds; *o; o++) allowed[na++] = *o;
+    for (int k = 0; k < TRN_AM_N_KINDS; k++)
+        allowed[na++] = kinds[k].yaml_key;
+    for (const char *const *o = other_kinds; *o; o++)
+        allowed[na++] = *o;
     allowed[na] = NULL;
     int rc = trn_yaml_check_map(n, "receiver", allowed, L->d);
     if (rc < 0) return rc;
@@ -464,7 +512,8 @@ static int read_receiver(loader_t *L, const trn_yaml_node_t *n, trn_am_receiver_
     for (int k = 0; k < TRN_AM_N_KINDS; k++) {
         const trn_yaml_node_t *v = trn_yaml_get(n, kinds[k].yaml_key);
         if (!v || trn_yaml_is_null(v)) continue;
-        if (v->kind != TRN_YAML_SEQ) return trn_yaml_error(L->d, v, "%s must be a list", kinds[k].yaml_key);
+        if (v->kind != TRN_YAML_SEQ)
+            return trn_yaml_error(L->d, v, "%s must be a list", kinds[k].yaml_key);
         total += v->n;
     }
     r->integrations = aalloc(L, total, sizeof *r->integrations);
@@ -487,10 +536,19 @@ static int read_receiver(loader_t *L, const trn_yaml_node_t *n, trn_am_receiver_
 
 /* ---------------------------------------------------------------- routes */
 
-static const char *const route_keys[] = {
-    "receiver", "group_by", "match", "match_re", "matchers", "mute_time_intervals",
-    "active_time_intervals", "continue", "routes", "group_wait", "group_interval",
-    "repeat_interval", NULL};
+static const char *const route_keys[] = {"receiver",
+                                         "group_by",
+                                         "match",
+                                         "match_re",
+                                         "matchers",
+                                         "mute_time_intervals",
+                                         "active_time_intervals",
+                                         "continue",
+                                         "routes",
+                                         "group_wait",
+                                         "group_interval",
+                                         "repeat_interval",
+                                         NULL};
 
 static int cmp_cstr(const void *a, const void *b)
 {
@@ -537,15 +595,18 @@ static int read_route(loader_t *L, const trn_yaml_node_t *n, trn_am_route_t *par
                 continue;
             }
             if (!trn_label_name_valid(trn_str_c(gb[i])))
-                return trn_yaml_error(L->d, v->items[i], "invalid label name \"%s\" in group_by list", gb[i]);
+                return trn_yaml_error(L->d, v->items[i],
+                                      "invalid label name \"%s\" in group_by list", gb[i]);
             for (size_t j = 0; j < k; j++)
                 if (!strcmp(gb[j], gb[i]))
-                    return trn_yaml_error(L->d, v->items[i], "duplicated label \"%s\" in group_by", gb[i]);
+                    return trn_yaml_error(L->d, v->items[i], "duplicated label \"%s\" in group_by",
+                                          gb[i]);
             gb[k++] = gb[i];
         }
         if (all && k > 0)
-            return trn_yaml_error(L->d, v, "cannot have wildcard group_by (`...`) and other other "
-                                           "labels at the same time");
+            return trn_yaml_error(L->d, v,
+                                  "cannot have wildcard group_by (`...`) and other other "
+                                  "labels at the same time");
         qsort(gb, k, sizeof *gb, cmp_cstr);
         r->group_by = gb;
         r->n_group_by = k;
@@ -569,8 +630,10 @@ static int read_route(loader_t *L, const trn_yaml_node_t *n, trn_am_route_t *par
     if ((v = trn_yaml_get(n, "continue")) && !trn_yaml_is_null(v) &&
         (rc = trn_yaml_bool(v, &r->is_continue, L->d)) < 0)
         return rc;
-    if ((rc = read_match_map(L, trn_yaml_get(n, "match"), TRN_MATCH_EQ, &r->matchers)) < 0) return rc;
-    if ((rc = read_match_map(L, trn_yaml_get(n, "match_re"), TRN_MATCH_RE, &r->matchers)) < 0) return rc;
+    if ((rc = read_match_map(L, trn_yaml_get(n, "match"), TRN_MATCH_EQ, &r->matchers)) < 0)
+        return rc;
+    if ((rc = read_match_map(L, trn_yaml_get(n, "match_re"), TRN_MATCH_RE, &r->matchers)) < 0)
+        return rc;
     if ((rc = read_matchers(L, trn_yaml_get(n, "matchers"), &r->matchers)) < 0) return rc;
     trn_am_matchers_sort(&r->matchers);
     if ((v = trn_yaml_get(n, "mute_time_intervals")) &&
@@ -603,7 +666,8 @@ static int read_route(loader_t *L, const trn_yaml_node_t *n, trn_am_route_t *par
 static void free_route(trn_am_route_t *r)
 {
     if (!r) return;
-    for (size_t i = 0; i < r->n_routes; i++) free_route(r->routes[i]);
+    for (size_t i = 0; i < r->n_routes; i++)
+        free_route(r->routes[i]);
     trn_am_matchers_fini(&r->matchers);
 }
 
@@ -632,7 +696,8 @@ static int check_route_refs(loader_t *L, const trn_yaml_node_t *root, const trn_
     if (rv && rv->kind == TRN_YAML_SCALAR && rv->len && !trn_am_config_receiver(L->c, rv->str))
         return trn_yaml_error(L->d, rv, "undefined receiver \"%s\" used in route", rv->str);
     for (size_t i = 0; i < r->n_active + r->n_mute; i++) {
-        const char *ti = i < r->n_active ? r->active_intervals[i] : r->mute_intervals[i - r->n_active];
+        const char *ti =
+            i < r->n_active ? r->active_intervals[i] : r->mute_intervals[i - r->n_active];
         if (!trn_am_config_time_interval(L->c, ti))
             return trn_yaml_error(L->d, n, "undefined time interval \"%s\" used in route", ti);
     }
@@ -641,43 +706,47 @@ static int check_route_refs(loader_t *L, const trn_yaml_node_t *root, const trn_
 
 /* ---------------------------------------------------------------- inhibit rules */
 
-static const char *const inhibit_keys[] = {"source_match", "source_match_re", "source_matchers",
-                                           "target_match", "target_match_re", "target_matchers",
-                                           "equal",        NULL};
+static const char *const inhibit_keys[] = {
+    "source_match",    "source_match_re", "source_matchers", "target_match",
+    "target_match_re", "target_matchers", "equal",           NULL};
 
 static int read_inhibit(loader_t *L, const trn_yaml_node_t *n, trn_am_inhibit_rule_t *ir)
 {
     int rc = trn_yaml_check_map(n, "inhibit rule", inhibit_keys, L->d);
     if (rc < 0) return rc;
     if ((rc = read_match_map(L, trn_yaml_get(n, "source_match"), TRN_MATCH_EQ, &ir->source)) < 0 ||
-        (rc = read_match_map(L, trn_yaml_get(n, "source_match_re"), TRN_MATCH_RE, &ir->source)) < 0 ||
+        (rc = read_match_map(L, trn_yaml_get(n, "source_match_re"), TRN_MATCH_RE, &ir->source)) <
+            0 ||
         (rc = read_matchers(L, trn_yaml_get(n, "source_matchers"), &ir->source)) < 0 ||
         (rc = read_match_map(L, trn_yaml_get(n, "target_match"), TRN_MATCH_EQ, &ir->target)) < 0 ||
-        (rc = read_match_map(L, trn_yaml_get(n, "target_match_re"), TRN_MATCH_RE, &ir->target)) < 0 ||
+        (rc = read_match_map(L, trn_yaml_get(n, "target_match_re"), TRN_MATCH_RE, &ir->target)) <
+            0 ||
         (rc = read_matchers(L, trn_yaml_get(n, "target_matchers"), &ir->target)) < 0)
         return rc;
     const trn_yaml_node_t *v = trn_yaml_get(n, "equal");
     if (v && (rc = read_str_seq(L, v, &ir->equal, &ir->n_equal)) < 0) return rc;
     for (size_t i = 0; i < ir->n_equal; i++)
         if (!trn_label_name_valid(trn_str_c(ir->equal[i])))
-            return trn_yaml_error(L->d, v->items[i], "invalid label name \"%s\" in equal list", ir->equal[i]);
+            return trn_yaml_error(L->d, v->items[i], "invalid label name \"%s\" in equal list",
+                                  ir->equal[i]);
     return 0;
 }
 
 /* ---------------------------------------------------------------- time intervals */
 
-static const char *const weekday_names[] = {"sunday", "monday", "tuesday", "wednesday",
+static const char *const weekday_names[] = {"sunday",   "monday", "tuesday",  "wednesday",
                                             "thursday", "friday", "saturday", NULL};
-static const char *const month_names[] = {"january", "february", "march",     "april",
-                                          "may",     "june",     "july",      "august",
-                                          "september", "october", "november", "december", NULL};
+static const char *const month_names[] = {"january",  "february", "march",  "april",     "may",
+                                          "june",     "july",     "august", "september", "october",
+                                          "november", "december", NULL};
 
 /* One end of a range: a name from names (index + base) or an integer. */
 static int range_end(const char *s, size_t len, const char *const *names, int base, int *out)
 {
     char buf[32];
     if (len == 0 || len >= sizeof buf) return TRN_EINVAL;
-    for (size_t i = 0; i < len; i++) buf[i] = (char)tolower((unsigned char)s[i]);
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)tolower((unsigned char)s[i]);
     buf[len] = 0;
     if (names)
         for (int i = 0; names[i]; i++)
@@ -699,7 +768,7 @@ static int read_ranges(loader_t *L, const trn_yaml_node_t *n, const char *what,
 {
     if (trn_yaml_is_null(n)) return 0;
     if (n->kind != TRN_YAML_SEQ) return trn_yaml_error(L->d, n, "%s must be a list", what);
-    int (*v)[2] = aalloc(L, n->n, sizeof *v);
+    int(*v)[2] = aalloc(L, n->n, sizeof *v);
     for (size_t i = 0; i < n->n; i++) {
         const trn_yaml_node_t *it = n->items[i];
         if (it->kind != TRN_YAML_SCALAR) return trn_yaml_error(L->d, it, "invalid %s", what);
@@ -711,7 +780,8 @@ static int read_ranges(loader_t *L, const trn_yaml_node_t *n, const char *what,
         if (!colon) b = a;
         bool ok_a = (a >= lo && a <= hi) || (allow_neg && a <= -lo && a >= -hi);
         bool ok_b = (b >= lo && b <= hi) || (allow_neg && b <= -lo && b >= -hi);
-        if (!ok_a || !ok_b) return trn_yaml_error(L->d, it, "%s out of range: \"%s\"", what, it->str);
+        if (!ok_a || !ok_b)
+            return trn_yaml_error(L->d, it, "%s out of range: \"%s\"", what, it->str);
         if ((a >= 0) == (b >= 0) && a > b)
             return trn_yaml_error(L->d, it, "start day cannot be before end day: \"%s\"", it->str);
         v[i][0] = a;
@@ -738,13 +808,15 @@ static int read_time_interval(loader_t *L, const trn_yaml_node_t *n, trn_am_time
     int rc = trn_yaml_check_map(n, "time interval", keys, L->d);
     if (rc < 0) return rc;
     const trn_yaml_node_t *nm = trn_yaml_get(n, "name"), *specs = trn_yaml_get(n, "time_intervals");
-    if (!nm || trn_yaml_is_null(nm)) return trn_yaml_error(L->d, n, "missing name in time interval");
+    if (!nm || trn_yaml_is_null(nm))
+        return trn_yaml_error(L->d, n, "missing name in time interval");
     if ((rc = read_str(L, nm, &ti->name)) < 0) return rc;
     if (!specs || trn_yaml_is_null(specs)) return 0;
-    if (specs->kind != TRN_YAML_SEQ) return trn_yaml_error(L->d, specs, "time_intervals must be a list");
+    if (specs->kind != TRN_YAML_SEQ)
+        return trn_yaml_error(L->d, specs, "time_intervals must be a list");
     ti->specs = aalloc(L, specs->n, sizeof *ti->specs);
     ti->n_specs = specs->n;
-    static const char *const sk[] = {"times", "weekdays", "days_of_month", "months", "years",
+    static const char *const sk[] = {"times",    "weekdays", "days_of_month", "months", "years",
                                      "location", NULL};
     for (size_t i = 0; i < specs->n; i++) {
         const trn_yaml_node_t *s = specs->items[i], *v;
@@ -758,15 +830,19 @@ static int read_time_interval(loader_t *L, const trn_yaml_node_t *n, trn_am_time
             for (size_t j = 0; j < v->n; j++) {
                 const trn_yaml_node_t *t = v->items[j];
                 if ((rc = trn_yaml_check_map(t, "times", tk, L->d)) < 0) return rc;
-                const trn_yaml_node_t *st = trn_yaml_get(t, "start_time"), *en = trn_yaml_get(t, "end_time");
+                const trn_yaml_node_t *st = trn_yaml_get(t, "start_time"),
+                                      *en = trn_yaml_get(t, "end_time");
                 if (!st || !en || st->kind != TRN_YAML_SCALAR || en->kind != TRN_YAML_SCALAR)
                     return trn_yaml_error(L->d, t, "both start and end times must be provided");
                 if (parse_hhmm(st->str, &sp->times[j].start) < 0)
-                    return trn_yaml_error(L->d, st, "couldn't parse timestamp %s, invalid format", st->str);
+                    return trn_yaml_error(L->d, st, "couldn't parse timestamp %s, invalid format",
+                                          st->str);
                 if (parse_hhmm(en->str, &sp->times[j].end) < 0)
-                    return trn_yaml_error(L->d, en, "couldn't parse timestamp %s, invalid format", en->str);
+                    return trn_yaml_error(L->d, en, "couldn't parse timestamp %s, invalid format",
+                                          en->str);
                 if (sp->times[j].start >= sp->times[j].end)
-                    return trn_yaml_error(L->d, t, "start time cannot be equal or greater than end time");
+                    return trn_yaml_error(L->d, t,
+                                          "start time cannot be equal or greater than end time");
             }
         }
         if ((rc = read_ranges(L, trn_yaml_get(s, "weekdays"), "weekday", weekday_names, 0, 0, 6,
@@ -782,7 +858,8 @@ static int read_time_interval(loader_t *L, const trn_yaml_node_t *n, trn_am_time
         if ((v = trn_yaml_get(s, "location")) && !trn_yaml_is_null(v)) {
             if ((rc = read_str(L, v, &sp->location)) < 0) return rc;
             if (strcmp(sp->location, "UTC") && strcmp(sp->location, "Local"))
-                return trn_yaml_error(L->d, v, "unsupported location \"%s\" (trine supports UTC and Local)",
+                return trn_yaml_error(L->d, v,
+                                      "unsupported location \"%s\" (trine supports UTC and Local)",
                                       sp->location);
         }
     }
@@ -814,8 +891,10 @@ bool trn_am_time_interval_contains(const trn_am_time_interval_t *ti, int64_t t_m
     for (size_t i = 0; i < ti->n_specs; i++) {
         const trn_am_time_spec_t *s = &ti->specs[i];
         struct tm tm;
-        if (!strcmp(s->location, "Local")) localtime_r(&t, &tm);
-        else gmtime_r(&t, &tm);
+        if (!strcmp(s->location, "Local"))
+            localtime_r(&t, &tm);
+        else
+            gmtime_r(&t, &tm);
         int year = tm.tm_year + 1900, mon = tm.tm_mon + 1, minute = tm.tm_hour * 60 + tm.tm_min;
         bool ok = s->n_times == 0;
         for (size_t j = 0; j < s->n_times && !ok; j++)
@@ -848,13 +927,32 @@ const trn_am_receiver_t *trn_am_config_receiver(const trn_am_config_t *c, const 
 
 /* ---------------------------------------------------------------- global */
 
-static const char *const global_keys[] = {
-    "resolve_timeout", "http_config", "smtp_from", "smtp_hello", "smtp_smarthost",
-    "smtp_auth_username", "smtp_auth_password", "smtp_auth_password_file", "smtp_auth_secret",
-    "smtp_auth_identity", "smtp_require_tls", "slack_api_url", "slack_api_url_file",
-    "victorops_api_key", "victorops_api_key_file", "victorops_api_url", "pagerduty_url",
-    "opsgenie_api_key", "opsgenie_api_key_file", "opsgenie_api_url", "wechat_api_url",
-    "wechat_api_secret", "wechat_api_corp_id", "telegram_api_url", "webex_api_url", NULL};
+static const char *const global_keys[] = {"resolve_timeout",
+                                          "http_config",
+                                          "smtp_from",
+                                          "smtp_hello",
+                                          "smtp_smarthost",
+                                          "smtp_auth_username",
+                                          "smtp_auth_password",
+                                          "smtp_auth_password_file",
+                                          "smtp_auth_secret",
+                                          "smtp_auth_identity",
+                                          "smtp_require_tls",
+                                          "slack_api_url",
+                                          "slack_api_url_file",
+                                          "victorops_api_key",
+                                          "victorops_api_key_file",
+                                          "victorops_api_url",
+                                          "pagerduty_url",
+                                          "opsgenie_api_key",
+                                          "opsgenie_api_key_file",
+                                          "opsgenie_api_url",
+                                          "wechat_api_url",
+                                          "wechat_api_secret",
+                                          "wechat_api_corp_id",
+                                          "telegram_api_url",
+                                          "webex_api_url",
+                                          NULL};
 
 static int read_global(loader_t *L, const trn_yaml_node_t *n)
 {
@@ -868,10 +966,12 @@ static int read_global(loader_t *L, const trn_yaml_node_t *n)
     int rc = trn_yaml_check_map(n, "global", global_keys, L->d);
     if (rc < 0) return rc;
     const trn_yaml_node_t *v;
-    if ((v = trn_yaml_get(n, "resolve_timeout")) && (rc = trn_yaml_duration(v, &g->resolve_timeout_ms, L->d)) < 0)
+    if ((v = trn_yaml_get(n, "resolve_timeout")) &&
+        (rc = trn_yaml_duration(v, &g->resolve_timeout_ms, L->d)) < 0)
         return rc;
     if ((v = trn_yaml_get(n, "http_config")) && (rc = read_http(L, v, &g->http)) < 0) return rc;
-    if ((v = trn_yaml_get(n, "smtp_require_tls")) && (rc = trn_yaml_bool(v, &g->smtp_require_tls, L->d)) < 0)
+    if ((v = trn_yaml_get(n, "smtp_require_tls")) &&
+        (rc = trn_yaml_bool(v, &g->smtp_require_tls, L->d)) < 0)
         return rc;
     static const struct {
         const char *key;
@@ -892,7 +992,8 @@ static int read_global(loader_t *L, const trn_yaml_node_t *n)
         if ((rc = read_str(L, v, (const char **)((char *)g + strs[i].off))) < 0) return rc;
     }
     if (trn_yaml_get(n, "slack_api_url") && trn_yaml_get(n, "slack_api_url_file"))
-        return trn_yaml_error(L->d, n, "at most one of slack_api_url & slack_api_url_file must be configured");
+        return trn_yaml_error(
+            L->d, n, "at most one of slack_api_url & slack_api_url_file must be configured");
     return 0;
 }
 
@@ -944,9 +1045,12 @@ static int unwrap(const trn_yaml_node_t *root, char **text, size_t *len, trn_dia
     if (!kind || kind->kind != TRN_YAML_SCALAR) return 0;
     bool secret = !strcmp(kind->str, "Secret");
     if (!secret && strcmp(kind->str, "ConfigMap"))
-        return trn_yaml_error(d, kind, "unsupported kind \"%s\" (expected an Alertmanager config, "
-                                       "a Secret or a ConfigMap)", kind->str);
-    const trn_yaml_node_t *sd = trn_yaml_get(root, "stringData"), *data = trn_yaml_get(root, "data");
+        return trn_yaml_error(d, kind,
+                              "unsupported kind \"%s\" (expected an Alertmanager config, "
+                              "a Secret or a ConfigMap)",
+                              kind->str);
+    const trn_yaml_node_t *sd = trn_yaml_get(root, "stringData"),
+                          *data = trn_yaml_get(root, "data");
     const trn_yaml_node_t *v = NULL;
     bool b64 = false;
     if (sd && sd->kind == TRN_YAML_MAP) v = trn_yaml_get(sd, "alertmanager.yaml");
@@ -967,18 +1071,21 @@ static int unwrap(const trn_yaml_node_t *root, char **text, size_t *len, trn_dia
     return 0;
 }
 
-static const char *const top_keys[] = {"global", "route", "receivers", "inhibit_rules", "templates",
-                                       "time_intervals", "mute_time_intervals", NULL};
+static const char *const top_keys[] = {
+    "global",    "route",          "receivers",           "inhibit_rules",
+    "templates", "time_intervals", "mute_time_intervals", NULL};
 
 static int load_tree(loader_t *L, const trn_yaml_node_t *root)
 {
     int rc;
-    if (!root) return trn_diag_set(L->d, TRN_EINVAL, -1, "%s: empty configuration", L->c->source_path);
+    if (!root)
+        return trn_diag_set(L->d, TRN_EINVAL, -1, "%s: empty configuration", L->c->source_path);
     if ((rc = trn_yaml_check_map(root, "config", top_keys, L->d)) < 0) return rc;
     if ((rc = read_global(L, trn_yaml_get(root, "global"))) < 0) return rc;
     trn_am_config_t *c = L->c;
     const trn_yaml_node_t *v;
-    if ((v = trn_yaml_get(root, "templates")) && (rc = read_str_seq(L, v, &c->templates, &c->n_templates)) < 0)
+    if ((v = trn_yaml_get(root, "templates")) &&
+        (rc = read_str_seq(L, v, &c->templates, &c->n_templates)) < 0)
         return rc;
     size_t n_ti = 0;
     const trn_yaml_node_t *ti1 = trn_yaml_get(root, "mute_time_intervals");
@@ -987,7 +1094,8 @@ static int load_tree(loader_t *L, const trn_yaml_node_t *root)
         return trn_yaml_error(L->d, ti1, "mute_time_intervals must be a list");
     if (ti2 && !trn_yaml_is_null(ti2) && ti2->kind != TRN_YAML_SEQ)
         return trn_yaml_error(L->d, ti2, "time_intervals must be a list");
-    n_ti = (ti1 && ti1->kind == TRN_YAML_SEQ ? ti1->n : 0) + (ti2 && ti2->kind == TRN_YAML_SEQ ? ti2->n : 0);
+    n_ti = (ti1 && ti1->kind == TRN_YAML_SEQ ? ti1->n : 0) +
+           (ti2 && ti2->kind == TRN_YAML_SEQ ? ti2->n : 0);
     c->time_intervals = aalloc(L, n_ti, sizeof *c->time_intervals);
     for (int pass = 0; pass < 2; pass++) {
         const trn_yaml_node_t *tis = pass ? ti2 : ti1;
@@ -1009,9 +1117,11 @@ static int load_tree(loader_t *L, const trn_yaml_node_t *root)
             trn_am_receiver_t *r = &c->receivers[c->n_receivers];
             if ((rc = read_receiver(L, v->items[i], r)) < 0) return rc;
             if (trn_am_config_receiver(c, r->name))
-                return trn_yaml_error(L->d, v->items[i], "notification config name \"%s\" is not unique", r->name);
+                return trn_yaml_error(L->d, v->items[i],
+                                      "notification config name \"%s\" is not unique", r->name);
             for (size_t k = 0; k < r->n_integrations; k++)
-                r->integrations[k].tmpl_prefix = trn_arena_printf(L->a, "__trn.r%zu.i%zu.", c->n_receivers, k);
+                r->integrations[k].tmpl_prefix =
+                    trn_arena_printf(L->a, "__trn.r%zu.i%zu.", c->n_receivers, k);
             c->n_receivers++;
         }
     }
@@ -1029,9 +1139,12 @@ static int load_tree(loader_t *L, const trn_yaml_node_t *root)
     if (!rn || trn_yaml_is_null(rn)) return trn_yaml_error(L->d, root, "no routes provided");
     if ((rc = read_route(L, rn, NULL, &c->route)) < 0) return rc;
     c->n_routes = L->next_id;
-    if (!c->route->receiver) return trn_yaml_error(L->d, rn, "root route must specify a default receiver");
-    if (c->route->matchers.n > 0) return trn_yaml_error(L->d, rn, "root route must not have any matchers");
-    if (c->route->n_mute) return trn_yaml_error(L->d, rn, "root route must not have any mute time intervals");
+    if (!c->route->receiver)
+        return trn_yaml_error(L->d, rn, "root route must specify a default receiver");
+    if (c->route->matchers.n > 0)
+        return trn_yaml_error(L->d, rn, "root route must not have any matchers");
+    if (c->route->n_mute)
+        return trn_yaml_error(L->d, rn, "root route must not have any mute time intervals");
     if (c->route->n_active)
         return trn_yaml_error(L->d, rn, "root route must not have any active time intervals");
     return check_route_refs(L, rn, c->route);
@@ -1086,7 +1199,8 @@ int trn_alertmanager_config_load(const char *path, trn_am_config_t **out, trn_di
     trn_buf_init(&b);
     char chunk[65536];
     size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) trn_buf_append(&b, chunk, got);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        trn_buf_append(&b, chunk, got);
     int err = ferror(f) ? errno : 0;
     fclose(f);
     if (err) {

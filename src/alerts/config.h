@@ -48,13 +48,13 @@ typedef enum {
  * flattened as title/value/short triples) are kv lists. */
 typedef struct trn_am_integration {
     trn_am_kind_t kind;
-    int index;             /* position among the receiver's integrations of this kind */
+    int index; /* position among the receiver's integrations of this kind */
     bool send_resolved;
-    trn_am_kv_t *opts;     /* scalar options, templates unrendered */
+    trn_am_kv_t *opts; /* scalar options, templates unrendered */
     size_t n_opts;
-    trn_am_kv_t *details;  /* pagerduty details / email headers */
+    trn_am_kv_t *details; /* pagerduty details / email headers */
     size_t n_details;
-    trn_am_kv_t *fields;   /* slack fields: key = title, value = value */
+    trn_am_kv_t *fields; /* slack fields: key = title, value = value */
     bool *fields_short;
     size_t n_fields;
     trn_am_http_config_t http;
@@ -76,7 +76,7 @@ struct trn_am_route {
     const char *receiver;
     const char **group_by; /* sorted label names */
     size_t n_group_by;
-    bool group_by_all;     /* group_by: ['...'] */
+    bool group_by_all; /* group_by: ['...'] */
     int64_t group_wait_ms, group_interval_ms, repeat_interval_ms;
     trn_am_matchers_t matchers;
     const char **mute_intervals, **active_intervals;
@@ -123,8 +123,8 @@ typedef struct trn_am_time_interval {
 
 typedef struct trn_am_global {
     int64_t resolve_timeout_ms;
-    const char *smtp_from, *smtp_smarthost, *smtp_hello, *smtp_auth_username,
-        *smtp_auth_password, *smtp_auth_identity;
+    const char *smtp_from, *smtp_smarthost, *smtp_hello, *smtp_auth_username, *smtp_auth_password,
+        *smtp_auth_identity;
     bool smtp_require_tls;
     const char *slack_api_url, *pagerduty_url;
     trn_am_http_config_t http;
@@ -145,7 +145,7 @@ typedef struct trn_am_config {
     size_t n_templates;
     const char *source_path;
     struct trn_tmpl *tmpl; /* default + `templates` files + every option text, parsed */
-    char *yaml_text; /* the Alertmanager YAML itself (unwrapped), NUL-terminated */
+    char *yaml_text;       /* the Alertmanager YAML itself (unwrapped), NUL-terminated */
 } trn_am_config_t;
 
 /* Loads and validates a config file (plain or wrapped). Errors read

@@ -61,14 +61,16 @@ typedef struct trn__am_job {
 static uint64_t str_hash(const char *s, size_t n)
 {
     uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
     return h;
 }
 
 static void copy_labels(const trn_labels_t *src, trn_labels_t *dst, char **mem)
 {
     size_t need = src->n * sizeof(trn_label_t);
-    for (size_t i = 0; i < src->n; i++) need += src->v[i].name.len + src->v[i].value.len + 2;
+    for (size_t i = 0; i < src->n; i++)
+        need += src->v[i].name.len + src->v[i].value.len + 2;
     *mem = trn_xmalloc(need ? need : 1);
     dst->v = (trn_label_t *)*mem;
     dst->n = src->n;
@@ -89,7 +91,8 @@ static void group_free(trn__am_group_t *g)
 {
     size_t i = 0;
     void *v;
-    while (trn__am_map_next(&g->alerts, &i, NULL, &v)) trn__am_alert_unref(v);
+    while (trn__am_map_next(&g->alerts, &i, NULL, &v))
+        trn__am_alert_unref(v);
     trn__am_map_fini(&g->alerts);
     free(g->key);
     free(g->labels_mem);
@@ -100,7 +103,8 @@ void trn__am_groups_clear(trn_alertmanager_t *am)
 {
     size_t i = 0;
     void *v;
-    while (trn__am_map_next(&am->groups, &i, NULL, &v)) group_free(v);
+    while (trn__am_map_next(&am->groups, &i, NULL, &v))
+        group_free(v);
     trn__am_map_fini(&am->groups);
 }
 
@@ -114,7 +118,8 @@ void trn__am_dispatch_insert(trn_alertmanager_t *am, trn__am_alert_t *a, int64_t
         trn_am_route_match(c->route, &a->labels, hits, n);
     }
     trn_label_t gl_stack[32];
-    trn_labels_t gl = {a->labels.n <= 32 ? gl_stack : trn_xcalloc(a->labels.n, sizeof(trn_label_t)), 0};
+    trn_labels_t gl = {a->labels.n <= 32 ? gl_stack : trn_xcalloc(a->labels.n, sizeof(trn_label_t)),
+                       0};
     trn_buf_t key;
     trn_buf_init(&key);
     for (size_t i = 0; i < n; i++) {
@@ -149,7 +154,8 @@ static int cmp_alert(const void *x, const void *y)
     const trn__am_alert_t *a = *(trn__am_alert_t *const *)x, *b = *(trn__am_alert_t *const *)y;
     static const char *const keys[] = {"job", "instance"};
     for (int k = 0; k < 2; k++) {
-        trn_str_t va = trn_labels_get(&a->labels, keys[k]), vb = trn_labels_get(&b->labels, keys[k]);
+        trn_str_t va = trn_labels_get(&a->labels, keys[k]),
+                  vb = trn_labels_get(&b->labels, keys[k]);
         if (!va.p || !vb.p) continue;
         int c = trn_str_cmp(va, vb);
         if (c) return c;
@@ -204,8 +210,10 @@ static trn__am_job_t *make_job(trn_alertmanager_t *am, trn__am_group_t *g, int64
 
 static void job_free(trn__am_job_t *j)
 {
-    for (size_t i = 0; i < j->n_all; i++) trn__am_alert_unref(j->all[i]);
-    for (size_t i = 0; i < j->n_alerts; i++) trn__am_alert_unref(j->alerts[i]);
+    for (size_t i = 0; i < j->n_all; i++)
+        trn__am_alert_unref(j->all[i]);
+    for (size_t i = 0; i < j->n_alerts; i++)
+        trn__am_alert_unref(j->alerts[i]);
     free(j->all);
     free(j->alerts);
     trn__am_cfg_unref(j->cfg);
@@ -225,7 +233,8 @@ static void gc(trn_alertmanager_t *am, int64_t now)
         dead = trn_xrealloc(dead, (n_dead + 1) * sizeof *dead);
         dead[n_dead++] = k;
     }
-    for (size_t i = 0; i < n_dead; i++) trn__am_alert_unref(trn__am_map_del(&am->alerts, dead[i]));
+    for (size_t i = 0; i < n_dead; i++)
+        trn__am_alert_unref(trn__am_map_del(&am->alerts, dead[i]));
     if (n_dead) am->inhibit_dirty = true;
     free(dead);
 }
@@ -251,8 +260,10 @@ static void *dispatcher_main(void *arg)
                 g->flushing = true;
                 g->has_flushed = true;
                 g->next_flush = now + g->route->group_interval_ms;
-                if (am->jobs_tail) am->jobs_tail->next = j;
-                else am->jobs_head = j;
+                if (am->jobs_tail)
+                    am->jobs_tail->next = j;
+                else
+                    am->jobs_head = j;
                 am->jobs_tail = j;
                 am->jobs_pending++;
                 pthread_cond_signal(&am->jobs_cond);
@@ -275,15 +286,16 @@ static bool subset(const uint64_t *set, size_t n_set, const uint64_t *sub, size_
 {
     for (size_t i = 0; i < n_sub; i++) {
         bool found = false;
-        for (size_t k = 0; k < n_set && !found; k++) found = set[k] == sub[i];
+        for (size_t k = 0; k < n_set && !found; k++)
+            found = set[k] == sub[i];
         if (!found) return false;
     }
     return true;
 }
 
-static bool needs_update(const trn__am_nfe_t *e, const uint64_t *firing, size_t nf,
-                         const uint64_t *resolved, size_t nr, bool send_resolved, int64_t repeat_ms,
-                         int64_t now)
+bool trn__am_needs_update(const trn__am_nfe_t *e, const uint64_t *firing, size_t nf,
+                          const uint64_t *resolved, size_t nr, bool send_resolved,
+                          int64_t repeat_ms, int64_t now)
 {
     if (!e) return nf > 0;
     if (!subset(e->firing, e->n_firing, firing, nf)) return true;
@@ -301,16 +313,19 @@ static bool run_integration(trn_alertmanager_t *am, trn__am_job_t *j, const trn_
     size_t nf = 0, nr = 0, ns = 0;
     for (size_t i = 0; i < j->n_alerts; i++) {
         trn__am_alert_t *a = j->alerts[i];
-        if (trn__am_alert_resolved(a, j->now)) resolved[nr++] = a->fp;
-        else firing[nf++] = a->fp;
+        if (trn__am_alert_resolved(a, j->now))
+            resolved[nr++] = a->fp;
+        else
+            firing[nf++] = a->fp;
         if (in->send_resolved || !trn__am_alert_resolved(a, j->now)) send[ns++] = a;
     }
     trn_buf_t kb;
     trn_buf_init(&kb);
-    trn_buf_printf(&kb, "%s\x1f%s\x1f%s\x1f%d", j->group_key, rcv->name, trn_am_kind_name(in->kind), in->index);
+    trn_buf_printf(&kb, "%s\x1f%s\x1f%s\x1f%d", j->group_key, rcv->name, trn_am_kind_name(in->kind),
+                   in->index);
     pthread_mutex_lock(&am->mu);
-    bool need = needs_update(trn__am_nflog_get(am, kb.data), firing, nf, resolved, nr, in->send_resolved,
-                             j->route->repeat_interval_ms, j->now);
+    bool need = trn__am_needs_update(trn__am_nflog_get(am, kb.data), firing, nf, resolved, nr,
+                                     in->send_resolved, j->route->repeat_interval_ms, j->now);
     pthread_mutex_unlock(&am->mu);
     bool ok = true;
     if (need) {
@@ -333,8 +348,9 @@ static bool run_integration(trn_alertmanager_t *am, trn__am_job_t *j, const trn_
             trn_histogram_observe(am->h_latency[in->kind], (double)(trn_mono_ns() - t0) / 1e9);
             if (rc < 0) {
                 trn_counter_inc(am->c_notif_failed[in->kind]);
-                trn_log(TRN_LOG_WARN, "alertmanager", "notify failed", "receiver", rcv->name, "integration",
-                        trn_am_kind_name(in->kind), "group", j->group_key, "error", err, NULL);
+                trn_log(TRN_LOG_WARN, "alertmanager", "notify failed", "receiver", rcv->name,
+                        "integration", trn_am_kind_name(in->kind), "group", j->group_key, "error",
+                        err, NULL);
                 ok = false;
             }
         }
@@ -388,7 +404,8 @@ static void *notifier_main(void *arg)
     trn_alertmanager_t *am = arg;
     pthread_mutex_lock(&am->mu);
     for (;;) {
-        while (!am->jobs_head && !am->stopping) pthread_cond_wait(&am->jobs_cond, &am->mu);
+        while (!am->jobs_head && !am->stopping)
+            pthread_cond_wait(&am->jobs_cond, &am->mu);
         if (!am->jobs_head) break;
         trn__am_job_t *j = am->jobs_head;
         am->jobs_head = j->next;
@@ -423,7 +440,8 @@ void trn__am_dispatch_stop(trn_alertmanager_t *am)
     pthread_cond_broadcast(&am->jobs_cond);
     pthread_mutex_unlock(&am->mu);
     pthread_join(am->dispatcher, NULL);
-    for (unsigned i = 0; i < am->n_notifiers; i++) pthread_join(am->notifiers[i], NULL);
+    for (unsigned i = 0; i < am->n_notifiers; i++)
+        pthread_join(am->notifiers[i], NULL);
     free(am->notifiers);
     am->notifiers = NULL;
     /* jobs still queued are dropped; their groups notify again after restart */

@@ -46,21 +46,31 @@ int trn_am_matcher_parse(trn_str_t s, trn_arena_t *a, trn_matcher_t *out, trn_di
 {
     const char *p = s.p, *end = s.p + s.len;
     int shown = (int)(s.len > 200 ? 200 : s.len);
-    while (p < end && is_ws(*p)) p++;
+    while (p < end && is_ws(*p))
+        p++;
     const char *name = p;
     if (p == end || !name_start(*p)) goto bad;
-    while (p < end && name_char(*p)) p++;
+    while (p < end && name_char(*p))
+        p++;
     size_t name_len = (size_t)(p - name);
-    while (p < end && is_ws(*p)) p++;
+    while (p < end && is_ws(*p))
+        p++;
     trn_match_type_t type;
-    if (end - p >= 2 && p[0] == '=' && p[1] == '~') type = TRN_MATCH_RE, p += 2;
-    else if (end - p >= 1 && p[0] == '=') type = TRN_MATCH_EQ, p += 1;
-    else if (end - p >= 2 && p[0] == '!' && p[1] == '=') type = TRN_MATCH_NE, p += 2;
-    else if (end - p >= 2 && p[0] == '!' && p[1] == '~') type = TRN_MATCH_NRE, p += 2;
-    else goto bad;
-    while (p < end && is_ws(*p)) p++;
+    if (end - p >= 2 && p[0] == '=' && p[1] == '~')
+        type = TRN_MATCH_RE, p += 2;
+    else if (end - p >= 1 && p[0] == '=')
+        type = TRN_MATCH_EQ, p += 1;
+    else if (end - p >= 2 && p[0] == '!' && p[1] == '=')
+        type = TRN_MATCH_NE, p += 2;
+    else if (end - p >= 2 && p[0] == '!' && p[1] == '~')
+        type = TRN_MATCH_NRE, p += 2;
+    else
+        goto bad;
+    while (p < end && is_ws(*p))
+        p++;
     const char *vend = end;
-    while (vend > p && is_ws(vend[-1])) vend--;
+    while (vend > p && is_ws(vend[-1]))
+        vend--;
     const char *raw = p;
     size_t raw_len = (size_t)(vend - p);
     if (!trn_utf8_valid(raw, raw_len))
@@ -77,9 +87,12 @@ int trn_am_matcher_parse(trn_str_t s, trn_arena_t *a, trn_matcher_t *out, trn_di
         char c = v[i];
         if (c == '\\' && i + 1 < vlen) {
             char e = v[++i];
-            if (e == 'n') val[k++] = '\n';
-            else if (e == '"' || e == '\\') val[k++] = e;
-            else val[k++] = '\\', val[k++] = e;
+            if (e == 'n')
+                val[k++] = '\n';
+            else if (e == '"' || e == '\\')
+                val[k++] = e;
+            else
+                val[k++] = '\\', val[k++] = e;
             continue;
         }
         if (c == '"') {
@@ -120,8 +133,10 @@ int trn_am_matchers_parse(trn_str_t s, trn_arena_t *a, trn_am_matchers_t *out, t
                 /* fallthrough to emit */
             } else {
                 if (c == '"') {
-                    if (!escaped) in_quotes = !in_quotes;
-                    else escaped = false;
+                    if (!escaped)
+                        in_quotes = !in_quotes;
+                    else
+                        escaped = false;
                 } else if (c == '\\') {
                     escaped = !escaped;
                 } else {
@@ -132,14 +147,17 @@ int trn_am_matchers_parse(trn_str_t s, trn_arena_t *a, trn_am_matchers_t *out, t
         }
         trn_str_t t = {tok, (size_t)(q - tok)};
         if (last) {
-            while (t.len && is_ws(t.p[0])) t.p++, t.len--;
-            while (t.len && is_ws(t.p[t.len - 1])) t.len--;
+            while (t.len && is_ws(t.p[0]))
+                t.p++, t.len--;
+            while (t.len && is_ws(t.p[t.len - 1]))
+                t.len--;
             if (t.len == 0) break;
         }
         trn_matcher_t m;
         int rc = trn_am_matcher_parse(t, a, &m, d);
         if (rc < 0) {
-            for (size_t i = start_n; i < out->n; i++) trn_matcher_fini(&out->v[i]);
+            for (size_t i = start_n; i < out->n; i++)
+                trn_matcher_fini(&out->v[i]);
             out->n = start_n;
             return rc;
         }
@@ -150,8 +168,8 @@ int trn_am_matchers_parse(trn_str_t s, trn_arena_t *a, trn_am_matchers_t *out, t
     return 0;
 }
 
-int trn_am_matchers_add(trn_am_matchers_t *ms, trn_arena_t *a, trn_match_type_t t,
-                        trn_str_t name, trn_str_t value, trn_diag_t *d)
+int trn_am_matchers_add(trn_am_matchers_t *ms, trn_arena_t *a, trn_match_type_t t, trn_str_t name,
+                        trn_str_t value, trn_diag_t *d)
 {
     char *n = trn_arena_strndup(a, name.p ? name.p : "", name.len);
     char *v = trn_arena_strndup(a, value.p ? value.p : "", value.len);
@@ -166,7 +184,8 @@ int trn_am_matchers_add(trn_am_matchers_t *ms, trn_arena_t *a, trn_match_type_t 
 void trn_am_matchers_fini(trn_am_matchers_t *ms)
 {
     if (!ms) return;
-    for (size_t i = 0; i < ms->n; i++) trn_matcher_fini(&ms->v[i]);
+    for (size_t i = 0; i < ms->n; i++)
+        trn_matcher_fini(&ms->v[i]);
     free(ms->v);
     ms->v = NULL;
     ms->n = ms->cap = 0;
@@ -204,10 +223,14 @@ void trn_am_matcher_format(const trn_matcher_t *m, trn_buf_t *out)
     trn_buf_putc(out, '"');
     for (size_t i = 0; i < m->value.len; i++) {
         char c = m->value.p[i];
-        if (c == '\\') trn_buf_puts(out, "\\\\");
-        else if (c == '\n') trn_buf_puts(out, "\\n");
-        else if (c == '"') trn_buf_puts(out, "\\\"");
-        else trn_buf_putc(out, c);
+        if (c == '\\')
+            trn_buf_puts(out, "\\\\");
+        else if (c == '\n')
+            trn_buf_puts(out, "\\n");
+        else if (c == '"')
+            trn_buf_puts(out, "\\\"");
+        else
+            trn_buf_putc(out, c);
     }
     trn_buf_putc(out, '"');
 }

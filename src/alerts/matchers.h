@@ -29,8 +29,8 @@ int trn_am_matcher_parse(trn_str_t s, trn_arena_t *a, trn_matcher_t *out, trn_di
  * error out keeps what it had before. */
 int trn_am_matchers_parse(trn_str_t s, trn_arena_t *a, trn_am_matchers_t *out, trn_diag_t *d);
 /* Appends a matcher built from parts (name and value copied into a). */
-int trn_am_matchers_add(trn_am_matchers_t *ms, trn_arena_t *a, trn_match_type_t t,
-                        trn_str_t name, trn_str_t value, trn_diag_t *d);
+int trn_am_matchers_add(trn_am_matchers_t *ms, trn_arena_t *a, trn_match_type_t t, trn_str_t name,
+                        trn_str_t value, trn_diag_t *d);
 /* Frees the regexes and the array. NULL allowed. */
 void trn_am_matchers_fini(trn_am_matchers_t *ms);
 /* True if every matcher holds on ls (an absent label reads as ""). */

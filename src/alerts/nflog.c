@@ -26,7 +26,8 @@
 static uint64_t key_hash(const char *k)
 {
     uint64_t h = 14695981039346656037ULL;
-    for (const unsigned char *p = (const unsigned char *)k; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
     return h;
 }
 
@@ -131,7 +132,8 @@ static void compact(trn_alertmanager_t *am, int64_t now)
         nfe_json(e, &one);
         trn__am_statelog_frame(&recs, one.data, one.len);
     }
-    for (size_t j = 0; j < n_dead; j++) nfe_free(trn__am_map_del(&am->nflog, dead[j]));
+    for (size_t j = 0; j < n_dead; j++)
+        nfe_free(trn__am_map_del(&am->nflog, dead[j]));
     free(dead);
     if (am->nf_log) trn__am_statelog_rewrite(am->nf_log, &recs);
     trn_buf_fini(&recs);
@@ -179,7 +181,8 @@ void trn__am_nflog_log(trn_alertmanager_t *am, const char *key, int64_t now, int
         trn_buf_fini(&b);
     }
     set_entry(am, e);
-    if (am->nf_log && trn__am_statelog_appended(am->nf_log) > 2 * am->nflog.n + 256) compact(am, now);
+    if (am->nf_log && trn__am_statelog_appended(am->nf_log) > 2 * am->nflog.n + 256)
+        compact(am, now);
 }
 
 void trn__am_nflog_sync(trn_alertmanager_t *am)
@@ -191,7 +194,8 @@ void trn__am_nflog_free(trn_alertmanager_t *am)
 {
     size_t i = 0;
     void *v;
-    while (trn__am_map_next(&am->nflog, &i, NULL, &v)) nfe_free(v);
+    while (trn__am_map_next(&am->nflog, &i, NULL, &v))
+        nfe_free(v);
     trn__am_map_fini(&am->nflog);
     trn__am_statelog_close(am->nf_log);
     am->nf_log = NULL;

@@ -58,8 +58,10 @@ int trn__am_http_post(const trn_am_http_config_t *h, const char *url, const char
     pthread_once(&curl_once, curl_init);
     /* one handle per notifier thread keeps connections to receivers alive */
     CURL *c = pthread_getspecific(curl_key);
-    if (c) curl_easy_reset(c);
-    else if ((c = curl_easy_init())) pthread_setspecific(curl_key, c);
+    if (c)
+        curl_easy_reset(c);
+    else if ((c = curl_easy_init()))
+        pthread_setspecific(curl_key, c);
     if (!c) {
         snprintf(err, err_len, "cannot create an HTTP client");
         return TRN_EIO;
@@ -115,7 +117,8 @@ int trn__am_notify(const trn_am_integration_t *in, const trn__am_notification_t 
     for (size_t i = 0; i < sizeof integrations / sizeof integrations[0]; i++)
         if (integrations[i].kind == in->kind) send = integrations[i].send;
     if (!send) {
-        snprintf(err, err_len, "integration %s is not available in this build", trn_am_kind_name(in->kind));
+        snprintf(err, err_len, "integration %s is not available in this build",
+                 trn_am_kind_name(in->kind));
         return TRN_EINVAL;
     }
     int rc = 0;
@@ -145,7 +148,8 @@ void trn__am_json_time(trn_json_t *j, int64_t ms)
     size_t k = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     if (frac) {
         k += (size_t)snprintf(buf + k, sizeof buf - k, ".%03d", frac);
-        while (buf[k - 1] == '0') k--;
+        while (buf[k - 1] == '0')
+            k--;
     }
     buf[k++] = 'Z';
     buf[k] = 0;

@@ -36,8 +36,10 @@ static void addr_of(const char *s, size_t len, char *out, size_t cap)
 {
     const char *lt = memchr(s, '<', len), *gt = lt ? memchr(lt, '>', len - (size_t)(lt - s)) : NULL;
     if (lt && gt) s = lt + 1, len = (size_t)(gt - lt - 1);
-    while (len && (*s == ' ' || *s == '\t')) s++, len--;
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
     snprintf(out, cap, "<%.*s>", (int)len, s);
 }
 
@@ -65,13 +67,19 @@ int trn__am_send_email(const trn_am_integration_t *in, const trn__am_notificatio
     unsigned char rnd[12];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) memset(rnd, 7, sizeof rnd);
     char boundary[40];
-    snprintf(boundary, sizeof boundary, "%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
-             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10], rnd[11]);
-    trn_buf_printf(&m, "Date: %s\r\nMessage-Id: <%ld.%s@trine>\r\nMIME-Version: 1.0\r\n"
-                       "Content-Type: multipart/alternative; boundary=%s\r\n\r\n",
+    snprintf(boundary, sizeof boundary, "%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0],
+             rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10],
+             rnd[11]);
+    trn_buf_printf(&m,
+                   "Date: %s\r\nMessage-Id: <%ld.%s@trine>\r\nMIME-Version: 1.0\r\n"
+                   "Content-Type: multipart/alternative; boundary=%s\r\n\r\n",
                    date, (long)now, boundary, boundary);
-    if (*text) trn_buf_printf(&m, "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n%s\r\n", boundary, text);
-    if (*html) trn_buf_printf(&m, "--%s\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n%s\r\n", boundary, html);
+    if (*text)
+        trn_buf_printf(&m, "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n%s\r\n",
+                       boundary, text);
+    if (*html)
+        trn_buf_printf(&m, "--%s\r\nContent-Type: text/html; charset=UTF-8\r\n\r\n%s\r\n", boundary,
+                       html);
     trn_buf_printf(&m, "--%s--\r\n", boundary);
     if (rc == 0 && t.d.code) {
         snprintf(err, err_len, "template: %s", t.d.msg);
@@ -88,7 +96,8 @@ int trn__am_send_email(const trn_am_integration_t *in, const trn__am_notificatio
         const char *colon = strrchr(host, ':');
         bool smtps = colon && !strcmp(colon + 1, "465");
         char url[512];
-        snprintf(url, sizeof url, "%s://%s/%s", smtps ? "smtps" : "smtp", host, trn_am_integration_opt(in, "hello"));
+        snprintf(url, sizeof url, "%s://%s/%s", smtps ? "smtps" : "smtp", host,
+                 trn_am_integration_opt(in, "hello"));
         char addr[300];
         addr_of(from, strlen(from), addr, sizeof addr);
         curl_easy_setopt(c, CURLOPT_URL, url);
@@ -102,7 +111,8 @@ int trn__am_send_email(const trn_am_integration_t *in, const trn__am_notificatio
         }
         curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
         bool tls = !strcmp(trn_am_integration_opt(in, "require_tls"), "true");
-        if (!smtps) curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+        if (!smtps)
+            curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
         const char *user = trn_am_integration_opt(in, "auth_username");
         if (*user) {
             curl_easy_setopt(c, CURLOPT_USERNAME, user);

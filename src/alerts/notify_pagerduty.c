@@ -8,6 +8,7 @@
  * endpoint (Alertmanager always does; trine honours an explicit url). */
 #include "alerts/am_int.h"
 
+#include "core/digest.h"
 #include "core/err.h"
 #include "core/json.h"
 
@@ -23,9 +24,11 @@ static void details(trn_json_t *j, trn__am_tctx_t *t, const trn_am_integration_t
     trn_json_obj_begin(j);
     /* Go marshals map keys sorted */
     size_t order[64], n = in->n_details < 64 ? in->n_details : 64;
-    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
     for (size_t i = 1; i < n; i++)
-        for (size_t k = i; k > 0 && strcmp(in->details[order[k - 1]].key, in->details[order[k]].key) > 0; k--) {
+        for (size_t k = i;
+             k > 0 && strcmp(in->details[order[k - 1]].key, in->details[order[k]].key) > 0; k--) {
             size_t x = order[k];
             order[k] = order[k - 1];
             order[k - 1] = x;
@@ -47,14 +50,14 @@ static void cut(char *s, size_t max_runes)
         }
 }
 
-int trn__am_send_pagerduty(const trn_am_integration_t *in, const trn__am_notification_t *n, char *err,
-                           size_t err_len)
+int trn__am_send_pagerduty(const trn_am_integration_t *in, const trn__am_notification_t *n,
+                           char *err, size_t err_len)
 {
     trn__am_tctx_t t;
     int rc = trn__am_tctx_init(&t, in, n);
     bool resolve = !strcmp(trn__am_group_status(n), "resolved");
     char hash[65];
-    trn__am_sha256_hex(n->group_key, strlen(n->group_key), hash);
+    trn_sha256_hex(n->group_key, strlen(n->group_key), hash);
     const char *service_key = trn__am_tx(&t, "service_key");
     bool v1 = *service_key != 0;
     trn_buf_t b;
@@ -82,7 +85,8 @@ int trn__am_send_pagerduty(const trn_am_integration_t *in, const trn__am_notific
         trn_json_key(&j, "payload");
         trn_json_null(&j);
         if (!resolve) {
-            const char *client = trn__am_tx(&t, "client"), *client_url = trn__am_tx(&t, "client_url");
+            const char *client = trn__am_tx(&t, "client"),
+                       *client_url = trn__am_tx(&t, "client_url");
             if (*client) trn_json_key(&j, "client"), trn_json_str(&j, client);
             if (*client_url) trn_json_key(&j, "client_url"), trn_json_str(&j, client_url);
         }
@@ -107,7 +111,8 @@ int trn__am_send_pagerduty(const trn_am_integration_t *in, const trn__am_notific
         const char *sev = trn__am_tx(&t, "severity");
         trn_json_key(&j, "severity");
         trn_json_str(&j, *sev ? sev : "error");
-        const char *cls = trn__am_tx(&t, "class"), *comp = trn__am_tx(&t, "component"), *grp = trn__am_tx(&t, "group");
+        const char *cls = trn__am_tx(&t, "class"), *comp = trn__am_tx(&t, "component"),
+                   *grp = trn__am_tx(&t, "group");
         if (*cls) trn_json_key(&j, "class"), trn_json_str(&j, cls);
         if (*comp) trn_json_key(&j, "component"), trn_json_str(&j, comp);
         if (*grp) trn_json_key(&j, "group"), trn_json_str(&j, grp);
@@ -132,7 +137,8 @@ int trn__am_send_pagerduty(const trn_am_integration_t *in, const trn__am_notific
     } else if (rc == TRN_ELIMIT) {
         snprintf(err, err_len, "%s", t.d.msg);
     }
-    if (rc == 0) rc = trn__am_http_post(&in->http, url, "application/json", b.data, b.len, err, err_len);
+    if (rc == 0)
+        rc = trn__am_http_post(&in->http, url, "application/json", b.data, b.len, err, err_len);
     trn_buf_fini(&b);
     trn__am_tctx_fini(&t);
     return rc;

@@ -55,14 +55,26 @@ static void go_quote(trn_buf_t *out, trn_str_t s)
     for (size_t i = 0; i < s.len; i++) {
         unsigned char c = (unsigned char)s.p[i];
         switch (c) {
-        case '"': trn_buf_puts(out, "\\\""); break;
-        case '\\': trn_buf_puts(out, "\\\\"); break;
-        case '\n': trn_buf_puts(out, "\\n"); break;
-        case '\t': trn_buf_puts(out, "\\t"); break;
-        case '\r': trn_buf_puts(out, "\\r"); break;
+        case '"':
+            trn_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            trn_buf_puts(out, "\\\\");
+            break;
+        case '\n':
+            trn_buf_puts(out, "\\n");
+            break;
+        case '\t':
+            trn_buf_puts(out, "\\t");
+            break;
+        case '\r':
+            trn_buf_puts(out, "\\r");
+            break;
         default:
-            if (c < 0x20 || c == 0x7f) trn_buf_printf(out, "\\x%02x", c);
-            else trn_buf_putc(out, (char)c);
+            if (c < 0x20 || c == 0x7f)
+                trn_buf_printf(out, "\\x%02x", c);
+            else
+                trn_buf_putc(out, (char)c);
         }
     }
     trn_buf_putc(out, '"');

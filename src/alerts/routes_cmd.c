@@ -77,7 +77,8 @@ int trn_cmd_routes(int argc, char **argv)
                 goto out;
             }
             size_t j = 0;
-            while (j < ls.n && !trn_str_eq(ls.v[j].name, m.name)) j++;
+            while (j < ls.n && !trn_str_eq(ls.v[j].name, m.name))
+                j++;
             ls.v[j] = (trn_label_t){m.name, m.value};
             if (j == ls.n) ls.n++;
         }

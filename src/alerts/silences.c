@@ -38,20 +38,23 @@ static void new_id(char out[40])
     unsigned char r[16];
     if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
         uint64_t t = (uint64_t)trn_now_ns() ^ (uint64_t)(uintptr_t)out;
-        for (int i = 0; i < 16; i++) r[i] = (unsigned char)(t >> ((i % 8) * 8)) ^ (unsigned char)(i * 37);
+        for (int i = 0; i < 16; i++)
+            r[i] = (unsigned char)(t >> ((i % 8) * 8)) ^ (unsigned char)(i * 37);
     }
     r[6] = (r[6] & 0x0f) | 0x40;
     r[8] = (r[8] & 0x3f) | 0x80;
     snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
-             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
-             r[15]);
+             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+             r[14], r[15]);
 }
 
 /* Deep copy with compiled matchers; strings in one heap block. */
 static trn__am_sil_t *sil_copy(const trn_am_silence_t *s, trn_diag_t *d)
 {
-    size_t need = strlen(s->created_by ? s->created_by : "") + strlen(s->comment ? s->comment : "") + 2;
-    for (size_t i = 0; i < s->matchers.n; i++) need += s->matchers.v[i].name.len + s->matchers.v[i].value.len + 2;
+    size_t need =
+        strlen(s->created_by ? s->created_by : "") + strlen(s->comment ? s->comment : "") + 2;
+    for (size_t i = 0; i < s->matchers.n; i++)
+        need += s->matchers.v[i].name.len + s->matchers.v[i].value.len + 2;
     trn__am_sil_t *c = trn_xcalloc(1, sizeof *c);
     c->mem = trn_xmalloc(need);
     char *p = c->mem;
@@ -159,8 +162,10 @@ static void compact(trn_alertmanager_t *am, int64_t now)
 {
     size_t k = 0;
     for (size_t i = 0; i < am->n_silences; i++) {
-        if (am->silences[i]->s.ends_at_ms + RETENTION_MS < now) sil_free(am->silences[i]);
-        else am->silences[k++] = am->silences[i];
+        if (am->silences[i]->s.ends_at_ms + RETENTION_MS < now)
+            sil_free(am->silences[i]);
+        else
+            am->silences[k++] = am->silences[i];
     }
     am->n_silences = k;
     if (!am->sil_log) return;
@@ -221,7 +226,9 @@ static void on_record(void *ctx, const char *payload, size_t len)
             bool re = json_is_true(json_object_get(m, "isRegex"));
             bool eq = !json_is_false(json_object_get(m, "isEqual"));
             if (!n || !v ||
-                trn_am_matchers_add(&s.matchers, a, re ? (eq ? TRN_MATCH_RE : TRN_MATCH_NRE) : (eq ? TRN_MATCH_EQ : TRN_MATCH_NE),
+                trn_am_matchers_add(&s.matchers, a,
+                                    re ? (eq ? TRN_MATCH_RE : TRN_MATCH_NRE)
+                                       : (eq ? TRN_MATCH_EQ : TRN_MATCH_NE),
                                     trn_str_c(n), trn_str_c(v), NULL) < 0)
                 ok = false;
         }
@@ -250,7 +257,8 @@ int trn__am_silences_open(trn_alertmanager_t *am, trn_diag_t *d)
 
 void trn__am_silences_free(trn_alertmanager_t *am)
 {
-    for (size_t i = 0; i < am->n_silences; i++) sil_free(am->silences[i]);
+    for (size_t i = 0; i < am->n_silences; i++)
+        sil_free(am->silences[i]);
     free(am->silences);
     am->silences = NULL;
     am->n_silences = am->cap_silences = 0;
@@ -280,17 +288,21 @@ static int validate(const trn_am_silence_t *s, int64_t now, trn_diag_t *d)
     for (size_t i = 0; i < s->matchers.n; i++) {
         const trn_matcher_t *m = &s->matchers.v[i];
         if (!trn_label_name_valid(m->name))
-            return trn_diag_set(d, TRN_EINVAL, -1, "invalid label matcher %zu: invalid label name \"%.*s\"",
-                                i, (int)(m->name.len > 100 ? 100 : m->name.len), m->name.p ? m->name.p : "");
+            return trn_diag_set(
+                d, TRN_EINVAL, -1, "invalid label matcher %zu: invalid label name \"%.*s\"", i,
+                (int)(m->name.len > 100 ? 100 : m->name.len), m->name.p ? m->name.p : "");
         if (!trn_matcher_matches(m, TRN_STR(""))) all_empty = false;
     }
     if (all_empty)
-        return trn_diag_set(d, TRN_EINVAL, -1, "at least one matcher must not match the empty string");
-    if (s->starts_at_ms == 0) return trn_diag_set(d, TRN_EINVAL, -1, "invalid zero start timestamp");
+        return trn_diag_set(d, TRN_EINVAL, -1,
+                            "at least one matcher must not match the empty string");
+    if (s->starts_at_ms == 0)
+        return trn_diag_set(d, TRN_EINVAL, -1, "invalid zero start timestamp");
     if (s->ends_at_ms == 0) return trn_diag_set(d, TRN_EINVAL, -1, "invalid zero end timestamp");
     if (s->ends_at_ms < s->starts_at_ms)
         return trn_diag_set(d, TRN_EINVAL, -1, "end time must not be before start time");
-    if (s->ends_at_ms < now) return trn_diag_set(d, TRN_EINVAL, -1, "end time can't be in the past");
+    if (s->ends_at_ms < now)
+        return trn_diag_set(d, TRN_EINVAL, -1, "end time can't be in the past");
     return 0;
 }
 
@@ -345,7 +357,8 @@ int trn_alertmanager_silence_set(trn_alertmanager_t *am, const trn_am_silence_t 
     }
     add(am, c);
     persist_one(am, &c->s);
-    if (am->sil_log && trn__am_statelog_appended(am->sil_log) > 2 * am->n_silences + 64) compact(am, now);
+    if (am->sil_log && trn__am_statelog_appended(am->sil_log) > 2 * am->n_silences + 64)
+        compact(am, now);
     memcpy(out_id, c->s.id, 40);
     pthread_cond_signal(&am->cond);
     pthread_mutex_unlock(&am->mu);
@@ -358,10 +371,12 @@ int trn_alertmanager_silence_expire(trn_alertmanager_t *am, const char *id, trn_
     pthread_mutex_lock(&am->mu);
     trn__am_sil_t *s = find(am, id, NULL);
     int rc = 0;
-    if (!s) rc = trn_diag_set(d, TRN_ENOTFOUND, -1, "silence %s not found", id);
+    if (!s)
+        rc = trn_diag_set(d, TRN_ENOTFOUND, -1, "silence %s not found", id);
     else if (!strcmp(trn_am_silence_state(&s->s, now), "expired"))
         rc = trn_diag_set(d, TRN_EINVAL, -1, "silence %s already expired", id);
-    else expire_locked(am, s, now);
+    else
+        expire_locked(am, s, now);
     pthread_mutex_unlock(&am->mu);
     return rc;
 }
@@ -371,7 +386,8 @@ static void copy_view(trn_arena_t *a, const trn_am_silence_t *src, trn_am_silenc
     *dst = *src;
     dst->created_by = trn_arena_strndup(a, src->created_by, strlen(src->created_by));
     dst->comment = trn_arena_strndup(a, src->comment, strlen(src->comment));
-    dst->matchers.v = trn_arena_calloc(a, src->matchers.n ? src->matchers.n : 1, sizeof(trn_matcher_t));
+    dst->matchers.v =
+        trn_arena_calloc(a, src->matchers.n ? src->matchers.n : 1, sizeof(trn_matcher_t));
     dst->matchers.cap = dst->matchers.n = src->matchers.n;
     for (size_t i = 0; i < src->matchers.n; i++) {
         const trn_matcher_t *m = &src->matchers.v[i];
@@ -390,7 +406,8 @@ int trn_alertmanager_silences(trn_alertmanager_t *am, const char *id, trn_arena_
     int rc = 0;
     if (id) {
         trn__am_sil_t *s = find(am, id, NULL);
-        if (!s) rc = TRN_ENOTFOUND;
+        if (!s)
+            rc = TRN_ENOTFOUND;
         else {
             *out = trn_arena_calloc(a, 1, sizeof **out);
             copy_view(a, &s->s, *out);
@@ -398,7 +415,8 @@ int trn_alertmanager_silences(trn_alertmanager_t *am, const char *id, trn_arena_
         }
     } else {
         *out = trn_arena_calloc(a, am->n_silences ? am->n_silences : 1, sizeof **out);
-        for (size_t i = 0; i < am->n_silences; i++) copy_view(a, &am->silences[i]->s, &(*out)[i]);
+        for (size_t i = 0; i < am->n_silences; i++)
+            copy_view(a, &am->silences[i]->s, &(*out)[i]);
         *n = am->n_silences;
     }
     pthread_mutex_unlock(&am->mu);

@@ -35,7 +35,8 @@
 struct trn__am_statelog {
     pthread_mutex_t mu; /* guards fd and the sync state below */
     pthread_cond_t synced;
-    uint64_t appended_seq, synced_seq; /* group commit: one fdatasync covers all appends before it */
+    uint64_t appended_seq,
+        synced_seq; /* group commit: one fdatasync covers all appends before it */
     bool syncing;
     int fd;
     char *path;
@@ -221,7 +222,8 @@ int trn__am_statelog_rewrite(trn__am_statelog_t *l, const trn_buf_t *recs)
     free(dir);
     free(tmp);
     pthread_mutex_lock(&l->mu);
-    while (l->syncing) pthread_cond_wait(&l->synced, &l->mu);
+    while (l->syncing)
+        pthread_cond_wait(&l->synced, &l->mu);
     close(l->fd);
     /* the new file is ours now (fsynced whole); reopen for appends */
     l->fd = open(l->path, O_RDWR | O_APPEND | O_CLOEXEC);

@@ -31,10 +31,14 @@
 
 static const char default_tmpl[] =
     "{{ define \"__alertmanager\" }}Alertmanager{{ end }}\n"
-    "{{ define \"__alertmanagerURL\" }}{{ .ExternalURL }}/#/alerts?receiver={{ .Receiver | urlquery }}{{ end }}\n"
-    "{{ define \"__subject\" }}[{{ .Status | toUpper }}{{ if eq .Status \"firing\" }}:{{ .Alerts.Firing | len }}{{ end }}] "
-    "{{ .GroupLabels.SortedPairs.Values | join \" \" }} {{ if gt (len .CommonLabels) (len .GroupLabels) }}"
-    "({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join \" \" }}{{ end }}){{ end }}{{ end }}\n"
+    "{{ define \"__alertmanagerURL\" }}{{ .ExternalURL }}/#/alerts?receiver={{ .Receiver | "
+    "urlquery }}{{ end }}\n"
+    "{{ define \"__subject\" }}[{{ .Status | toUpper }}{{ if eq .Status \"firing\" }}:{{ "
+    ".Alerts.Firing | len }}{{ end }}] "
+    "{{ .GroupLabels.SortedPairs.Values | join \" \" }} {{ if gt (len .CommonLabels) (len "
+    ".GroupLabels) }}"
+    "({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join \" \" }}{{ end }}){{ end "
+    "}}{{ end }}\n"
     "{{ define \"__description\" }}{{ end }}\n"
     "{{ define \"__text_alert_list\" }}{{ range . }}Labels:\n"
     "{{ range .Labels.SortedPairs }} - {{ .Name }} = {{ .Value }}\n"
@@ -44,7 +48,8 @@ static const char default_tmpl[] =
     "{{ end }}{{ end }}\n"
     "{{ define \"slack.default.title\" }}{{ template \"__subject\" . }}{{ end }}\n"
     "{{ define \"slack.default.username\" }}{{ template \"__alertmanager\" . }}{{ end }}\n"
-    "{{ define \"slack.default.fallback\" }}{{ template \"slack.default.title\" . }} | {{ template \"slack.default.titlelink\" . }}{{ end }}\n"
+    "{{ define \"slack.default.fallback\" }}{{ template \"slack.default.title\" . }} | {{ template "
+    "\"slack.default.titlelink\" . }}{{ end }}\n"
     "{{ define \"slack.default.callbackid\" }}{{ end }}\n"
     "{{ define \"slack.default.pretext\" }}{{ end }}\n"
     "{{ define \"slack.default.titlelink\" }}{{ template \"__alertmanagerURL\" . }}{{ end }}\n"
@@ -61,25 +66,43 @@ static const char default_tmpl[] =
     "<title>{{ template \"__subject\" . }}</title></head><body>\n"
     "<h2>{{ .Alerts | len }} alert{{ if gt (len .Alerts) 1 }}s{{ end }} for "
     "{{ range .GroupLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}</h2>\n"
-    "<p><a href=\"{{ template \"__alertmanagerURL\" . }}\">View in {{ template \"__alertmanager\" . }}</a></p>\n"
+    "<p><a href=\"{{ template \"__alertmanagerURL\" . }}\">View in {{ template \"__alertmanager\" "
+    ". }}</a></p>\n"
     "{{ if gt (len .Alerts.Firing) 0 }}<h3>[{{ .Alerts.Firing | len }}] Firing</h3>\n"
-    "{{ range .Alerts.Firing }}<p>Labels<br>{{ range .Labels.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}"
-    "{{ if gt (len .Annotations) 0 }}Annotations<br>{{ end }}{{ range .Annotations.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}"
+    "{{ range .Alerts.Firing }}<p>Labels<br>{{ range .Labels.SortedPairs }}{{ .Name }} = {{ .Value "
+    "}}<br>{{ end }}"
+    "{{ if gt (len .Annotations) 0 }}Annotations<br>{{ end }}{{ range .Annotations.SortedPairs "
+    "}}{{ .Name }} = {{ .Value }}<br>{{ end }}"
     "<a href=\"{{ .GeneratorURL }}\">Source</a></p>\n{{ end }}{{ end }}"
     "{{ if gt (len .Alerts.Resolved) 0 }}<h3>[{{ .Alerts.Resolved | len }}] Resolved</h3>\n"
-    "{{ range .Alerts.Resolved }}<p>Labels<br>{{ range .Labels.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}"
-    "{{ if gt (len .Annotations) 0 }}Annotations<br>{{ end }}{{ range .Annotations.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}"
+    "{{ range .Alerts.Resolved }}<p>Labels<br>{{ range .Labels.SortedPairs }}{{ .Name }} = {{ "
+    ".Value }}<br>{{ end }}"
+    "{{ if gt (len .Annotations) 0 }}Annotations<br>{{ end }}{{ range .Annotations.SortedPairs "
+    "}}{{ .Name }} = {{ .Value }}<br>{{ end }}"
     "<a href=\"{{ .GeneratorURL }}\">Source</a></p>\n{{ end }}{{ end }}"
     "</body></html>\n{{ end }}\n";
 
 /* Options that are plain values, never templates. */
 static bool is_template_opt(trn_am_kind_t k, const char *key)
 {
-    static const char *const plain[] = {"url", "url_file", "api_url", "api_url_file", "max_alerts",
-                                        "short_fields", "link_names", "routing_key_file",
-                                        "service_key_file", "smarthost", "hello", "auth_username",
-                                        "auth_password", "auth_password_file", "auth_secret",
-                                        "auth_identity", "require_tls", NULL};
+    static const char *const plain[] = {"url",
+                                        "url_file",
+                                        "api_url",
+                                        "api_url_file",
+                                        "max_alerts",
+                                        "short_fields",
+                                        "link_names",
+                                        "routing_key_file",
+                                        "service_key_file",
+                                        "smarthost",
+                                        "hello",
+                                        "auth_username",
+                                        "auth_password",
+                                        "auth_password_file",
+                                        "auth_secret",
+                                        "auth_identity",
+                                        "require_tls",
+                                        NULL};
     if (k == TRN_AM_WEBHOOK) return false;
     for (const char *const *p = plain; *p; p++)
         if (!strcmp(*p, key)) return false;
@@ -107,32 +130,37 @@ int trn__am_templates_load(trn_am_config_t *c, trn_diag_t *d)
     char *dir = trn_xstrdup(c->source_path);
     char *base = dirname(dir);
     for (size_t i = 0; i < c->n_templates; i++) {
-        char *pat = c->templates[i][0] == '/' ? trn_arena_printf(c->arena, "%s", c->templates[i])
-                                               : trn_arena_printf(c->arena, "%s/%s", base, c->templates[i]);
+        char *pat = c->templates[i][0] == '/'
+                        ? trn_arena_printf(c->arena, "%s", c->templates[i])
+                        : trn_arena_printf(c->arena, "%s/%s", base, c->templates[i]);
         glob_t g;
         int grc = glob(pat, 0, NULL, &g);
         if (grc != 0 && grc != GLOB_NOMATCH) {
             globfree(&g);
             free(dir);
-            return trn_diag_set(d, TRN_EINVAL, -1, "%s: invalid template glob \"%s\"", c->source_path, pat);
+            return trn_diag_set(d, TRN_EINVAL, -1, "%s: invalid template glob \"%s\"",
+                                c->source_path, pat);
         }
         for (size_t k = 0; grc == 0 && k < g.gl_pathc; k++) {
             FILE *f = fopen(g.gl_pathv[k], "rb");
             if (!f) {
-                rc = trn_diag_set(d, TRN_EIO, -1, "%s: cannot read template file %s", c->source_path, g.gl_pathv[k]);
+                rc = trn_diag_set(d, TRN_EIO, -1, "%s: cannot read template file %s",
+                                  c->source_path, g.gl_pathv[k]);
                 break;
             }
             trn_buf_t b;
             trn_buf_init(&b);
             char chunk[8192];
             size_t got;
-            while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) trn_buf_append(&b, chunk, got);
+            while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+                trn_buf_append(&b, chunk, got);
             fclose(f);
             trn_diag_init(&d2);
             rc = trn_tmpl_parse_more(c->tmpl, g.gl_pathv[k], b.data ? b.data : "", b.len, &d2);
             trn_buf_fini(&b);
             if (rc < 0) {
-                rc = trn_diag_set(d, TRN_EINVAL, -1, "%s: template file %s: %s", c->source_path, g.gl_pathv[k], d2.msg);
+                rc = trn_diag_set(d, TRN_EINVAL, -1, "%s: template file %s: %s", c->source_path,
+                                  g.gl_pathv[k], d2.msg);
                 break;
             }
         }
@@ -153,7 +181,8 @@ int trn__am_templates_load(trn_am_config_t *c, trn_diag_t *d)
                 snprintf(what, sizeof what, "receiver \"%.100s\", %s_configs[%d].%s", rcv->name,
                          trn_am_kind_name(in->kind), in->index, in->opts[k].key);
                 char *name = trn_arena_printf(c->arena, "%s%s", in->tmpl_prefix, in->opts[k].key);
-                if ((rc = add_define(c->tmpl, c->arena, name, in->opts[k].value, what, d)) < 0) return rc;
+                if ((rc = add_define(c->tmpl, c->arena, name, in->opts[k].value, what, d)) < 0)
+                    return rc;
             }
             if (in->kind == TRN_AM_EMAIL) {
                 bool has_subject = false, has_to = false, has_from = false;
@@ -166,20 +195,28 @@ int trn__am_templates_load(trn_am_config_t *c, trn_diag_t *d)
                 if (extra) {
                     trn_am_kv_t *kv = trn_arena_calloc(c->arena, in->n_details + extra, sizeof *kv);
                     if (in->n_details) memcpy(kv, in->details, in->n_details * sizeof *kv);
-                    if (!has_subject) kv[in->n_details++] = (trn_am_kv_t){"Subject", "{{ template \"email.default.subject\" . }}"};
-                    if (!has_to) kv[in->n_details++] = (trn_am_kv_t){"To", trn_am_integration_opt(in, "to")};
-                    if (!has_from) kv[in->n_details++] = (trn_am_kv_t){"From", trn_am_integration_opt(in, "from")};
+                    if (!has_subject)
+                        kv[in->n_details++] =
+                            (trn_am_kv_t){"Subject", "{{ template \"email.default.subject\" . }}"};
+                    if (!has_to)
+                        kv[in->n_details++] = (trn_am_kv_t){"To", trn_am_integration_opt(in, "to")};
+                    if (!has_from)
+                        kv[in->n_details++] =
+                            (trn_am_kv_t){"From", trn_am_integration_opt(in, "from")};
                     in->details = kv;
                 }
             }
             for (size_t k = 0; k < in->n_details; k++) {
-                snprintf(what, sizeof what, "receiver \"%.100s\", %s_configs[%d] %s \"%.60s\"", rcv->name,
-                         trn_am_kind_name(in->kind), in->index, in->kind == TRN_AM_EMAIL ? "header" : "details", in->details[k].key);
+                snprintf(what, sizeof what, "receiver \"%.100s\", %s_configs[%d] %s \"%.60s\"",
+                         rcv->name, trn_am_kind_name(in->kind), in->index,
+                         in->kind == TRN_AM_EMAIL ? "header" : "details", in->details[k].key);
                 char *name = trn_arena_printf(c->arena, "%sd%zu", in->tmpl_prefix, k);
-                if ((rc = add_define(c->tmpl, c->arena, name, in->details[k].value, what, d)) < 0) return rc;
+                if ((rc = add_define(c->tmpl, c->arena, name, in->details[k].value, what, d)) < 0)
+                    return rc;
             }
             for (size_t k = 0; k < in->n_fields; k++) {
-                snprintf(what, sizeof what, "receiver \"%.100s\", slack_configs[%d].fields[%zu]", rcv->name, in->index, k);
+                snprintf(what, sizeof what, "receiver \"%.100s\", slack_configs[%d].fields[%zu]",
+                         rcv->name, in->index, k);
                 char *n1 = trn_arena_printf(c->arena, "%sf%zu.t", in->tmpl_prefix, k);
                 char *n2 = trn_arena_printf(c->arena, "%sf%zu.v", in->tmpl_prefix, k);
                 if ((rc = add_define(c->tmpl, c->arena, n1, in->fields[k].key, what, d)) < 0 ||
@@ -247,7 +284,8 @@ static trn_tval_t go_time(trn_arena_t *a, int64_t ms)
     int frac = (int)(ms % 1000);
     if (frac) {
         k += (size_t)snprintf(b + k, sizeof b - k, ".%03d", frac);
-        while (b[k - 1] == '0') k--;
+        while (b[k - 1] == '0')
+            k--;
     }
     snprintf(b + k, sizeof b - k, " +0000 UTC");
     return trn_tval_cstr(trn_arena_strndup(a, b, strlen(b)));
@@ -313,15 +351,20 @@ int trn__am_tmpl_data(const trn__am_notification_t *n, trn_arena_t *a, trn_tval_
         bool resolved = trn__am_alert_resolved(al, n->now);
         trn_tval_t m = trn_tval_map(a, 7, TRN_TV_STRUCT), ls, an;
         m.type_name = "template.Alert";
-        if (trn_tval_from_labels(a, &al->labels, &ls) < 0 || trn_tval_from_labels(a, &al->annotations, &an) < 0)
+        if (trn_tval_from_labels(a, &al->labels, &ls) < 0 ||
+            trn_tval_from_labels(a, &al->annotations, &an) < 0)
             return TRN_ELIMIT;
         char *fp = trn_arena_printf(a, "%016" PRIx64, al->fp);
-        if (!fp || trn_tval_map_put(a, &m, TRN_STR("Status"), trn_tval_cstr(resolved ? "resolved" : "firing")) < 0 ||
+        if (!fp ||
+            trn_tval_map_put(a, &m, TRN_STR("Status"),
+                             trn_tval_cstr(resolved ? "resolved" : "firing")) < 0 ||
             trn_tval_map_put(a, &m, TRN_STR("Labels"), ls) < 0 ||
             trn_tval_map_put(a, &m, TRN_STR("Annotations"), an) < 0 ||
             trn_tval_map_put(a, &m, TRN_STR("StartsAt"), go_time(a, al->starts_at)) < 0 ||
-            trn_tval_map_put(a, &m, TRN_STR("EndsAt"), go_time(a, resolved ? al->ends_at : 0)) < 0 ||
-            trn_tval_map_put(a, &m, TRN_STR("GeneratorURL"), trn_tval_cstr(al->generator_url)) < 0 ||
+            trn_tval_map_put(a, &m, TRN_STR("EndsAt"), go_time(a, resolved ? al->ends_at : 0)) <
+                0 ||
+            trn_tval_map_put(a, &m, TRN_STR("GeneratorURL"), trn_tval_cstr(al->generator_url)) <
+                0 ||
             trn_tval_map_put(a, &m, TRN_STR("Fingerprint"), trn_tval_cstr(fp)) < 0)
             return TRN_ELIMIT;
         trn_tval_map_seal(&m);

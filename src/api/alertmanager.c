@@ -82,8 +82,10 @@ static int bool_param(trn_http_req_t *req, const char *name, bool dflt, bool *ou
     const char *v = trn_http_param(req, name);
     *out = dflt;
     if (!v) return 0;
-    if (!strcmp(v, "true")) *out = true;
-    else if (!strcmp(v, "false")) *out = false;
+    if (!strcmp(v, "true"))
+        *out = true;
+    else if (!strcmp(v, "false"))
+        *out = false;
     else {
         char msg[160];
         snprintf(msg, sizeof msg, "%s in query must be of type bool: \"%.60s\"", name, v);
@@ -174,11 +176,13 @@ static void write_alert(trn_json_t *j, const trn_am_alert_view_t *v)
     trn_json_obj_begin(j);
     trn_json_key(j, "inhibitedBy");
     trn_json_arr_begin(j);
-    for (size_t i = 0; i < v->n_inhibited_by; i++) trn_json_str(j, v->inhibited_by[i]);
+    for (size_t i = 0; i < v->n_inhibited_by; i++)
+        trn_json_str(j, v->inhibited_by[i]);
     trn_json_arr_end(j);
     trn_json_key(j, "silencedBy");
     trn_json_arr_begin(j);
-    for (size_t i = 0; i < v->n_silenced_by; i++) trn_json_str(j, v->silenced_by[i]);
+    for (size_t i = 0; i < v->n_silenced_by; i++)
+        trn_json_str(j, v->silenced_by[i]);
     trn_json_arr_end(j);
     trn_json_key(j, "state");
     trn_json_str(j, v->state);
@@ -235,7 +239,8 @@ static void get_groups(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     for (size_t i = 0; i < n; i++) {
         if (f.receiver && !trn_regex_match(f.receiver, trn_str_c(g[i].receiver))) continue;
         size_t kept = 0;
-        for (size_t k = 0; k < g[i].n_alerts; k++) kept += keep_alert(&f, &g[i].alerts[k], now);
+        for (size_t k = 0; k < g[i].n_alerts; k++)
+            kept += keep_alert(&f, &g[i].alerts[k], now);
         if (!kept) continue;
         trn_json_obj_begin(&j);
         trn_json_key(&j, "alerts");
@@ -280,7 +285,8 @@ static int read_kv(json_t *o, trn_arena_t *a, trn_labels_t *out, const char *wha
             snprintf(err, err_len, "%s.%.60s must be a string", what, k);
             return TRN_EINVAL;
         }
-        out->v[out->n++] = (trn_label_t){trn_str_c(k), {json_string_value(v), json_string_length(v)}};
+        out->v[out->n++] =
+            (trn_label_t){trn_str_c(k), {json_string_value(v), json_string_length(v)}};
     }
     return 0;
 }
@@ -308,8 +314,13 @@ static void post_alerts(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     json_t *root = json_loadb(body.p ? body.p : "", body.len, 0, &jerr);
     char msg[512];
     if (!root || !json_is_array(root)) {
-        if (root) snprintf(msg, sizeof msg, "parsing alerts body from \"\" failed, because json: cannot unmarshal into models.PostableAlerts: expected an array");
-        else snprintf(msg, sizeof msg, "parsing alerts body failed: %s at line %d column %d", jerr.text, jerr.line, jerr.column);
+        if (root)
+            snprintf(msg, sizeof msg,
+                     "parsing alerts body from \"\" failed, because json: cannot unmarshal into "
+                     "models.PostableAlerts: expected an array");
+        else
+            snprintf(msg, sizeof msg, "parsing alerts body failed: %s at line %d column %d",
+                     jerr.text, jerr.line, jerr.column);
         json_decref(root);
         swagger_error(resp, 400, 400, msg);
         return;
@@ -336,8 +347,11 @@ static void post_alerts(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
             trn_buf_fini(&errs);
             return;
         }
-        if (rc == 0) rc = read_kv(json_object_get(it, "labels"), a, &al->labels, "labels", e, sizeof e);
-        if (rc == 0) rc = read_kv(json_object_get(it, "annotations"), a, &al->annotations, "annotations", e, sizeof e);
+        if (rc == 0)
+            rc = read_kv(json_object_get(it, "labels"), a, &al->labels, "labels", e, sizeof e);
+        if (rc == 0)
+            rc = read_kv(json_object_get(it, "annotations"), a, &al->annotations, "annotations", e,
+                         sizeof e);
         if (rc == 0) rc = read_time(it, "startsAt", &al->starts_at_ms, e, sizeof e);
         if (rc == 0) rc = read_time(it, "endsAt", &al->ends_at_ms, e, sizeof e);
         if (rc == 0) {
@@ -419,7 +433,8 @@ static bool silence_matches(const trn_am_silence_t *s, const trn_am_matchers_t *
     for (size_t i = 0; i < f->n; i++) {
         bool ok = false;
         for (size_t k = 0; k < s->matchers.n && !ok; k++)
-            ok = trn_str_eq(s->matchers.v[k].name, f->v[i].name) && trn_matcher_matches(&f->v[i], s->matchers.v[k].value);
+            ok = trn_str_eq(s->matchers.v[k].name, f->v[i].name) &&
+                 trn_matcher_matches(&f->v[i], s->matchers.v[k].value);
         if (!ok) return false;
     }
     return true;
@@ -435,9 +450,11 @@ static int cmp_silence(const void *x, const void *y, void *ctx)
 {
     const trn_am_silence_t *a = x, *b = y;
     int64_t now = *(const int64_t *)ctx;
-    int ra = state_rank(trn_am_silence_state(a, now)), rb = state_rank(trn_am_silence_state(b, now));
+    int ra = state_rank(trn_am_silence_state(a, now)),
+        rb = state_rank(trn_am_silence_state(b, now));
     if (ra != rb) return ra - rb;
-    int64_t ka = ra == 1 ? a->starts_at_ms : a->ends_at_ms, kb = rb == 1 ? b->starts_at_ms : b->ends_at_ms;
+    int64_t ka = ra == 1 ? a->starts_at_ms : a->ends_at_ms,
+            kb = rb == 1 ? b->starts_at_ms : b->ends_at_ms;
     if (ra == 2) return ka > kb ? -1 : ka < kb;
     return ka < kb ? -1 : ka > kb;
 }
@@ -481,12 +498,14 @@ static void post_silence(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     json_t *o = json_loadb(body.p ? body.p : "", body.len, 0, &jerr);
     char msg[512];
     if (!o || !json_is_object(o)) {
-        snprintf(msg, sizeof msg, "parsing silence body failed: %s", o ? "expected an object" : jerr.text);
+        snprintf(msg, sizeof msg, "parsing silence body failed: %s",
+                 o ? "expected an object" : jerr.text);
         json_decref(o);
         swagger_error(resp, 400, 400, msg);
         return;
     }
-    static const char *const required[] = {"matchers", "startsAt", "endsAt", "createdBy", "comment"};
+    static const char *const required[] = {"matchers", "startsAt", "endsAt", "createdBy",
+                                           "comment"};
     for (size_t i = 0; i < 5; i++)
         if (!json_object_get(o, required[i])) {
             snprintf(msg, sizeof msg, "%s in body is required", required[i]);
@@ -516,8 +535,7 @@ static void post_silence(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     json_t *m;
     trn_diag_t d;
     trn_diag_init(&d);
-    if (rc == 0)
-        json_array_foreach(ms, i, m)
+    if (rc == 0) json_array_foreach(ms, i, m)
         {
             const char *n = json_string_value(json_object_get(m, "name"));
             const char *v = json_string_value(json_object_get(m, "value"));
@@ -528,7 +546,8 @@ static void post_silence(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
                 break;
             }
             bool is_re = json_is_true(re), is_eq = !json_is_false(eq);
-            trn_match_type_t t = is_re ? (is_eq ? TRN_MATCH_RE : TRN_MATCH_NRE) : (is_eq ? TRN_MATCH_EQ : TRN_MATCH_NE);
+            trn_match_type_t t = is_re ? (is_eq ? TRN_MATCH_RE : TRN_MATCH_NRE)
+                                       : (is_eq ? TRN_MATCH_EQ : TRN_MATCH_NE);
             if (trn_am_matchers_add(&s.matchers, a, t, trn_str_c(n), trn_str_c(v), &d) < 0) {
                 snprintf(msg, sizeof msg, "%s", d.msg);
                 rc = TRN_EINVAL;
@@ -583,8 +602,10 @@ static void delete_silence(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp
     trn_diag_t d;
     trn_diag_init(&d);
     int rc = id ? trn_alertmanager_silence_expire(am, id, &d) : TRN_ENOTFOUND;
-    if (rc == TRN_ENOTFOUND) resp->status = 404;
-    else if (rc < 0) json_error(resp, 500, d.msg);
+    if (rc == TRN_ENOTFOUND)
+        resp->status = 404;
+    else if (rc < 0)
+        json_error(resp, 500, d.msg);
 }
 
 /* ---------------------------------------------------------------- status */
@@ -617,9 +638,9 @@ static void get_status(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     api_time(&j, trn_alertmanager_start_ms(am));
     trn_json_key(&j, "versionInfo");
     trn_json_obj_begin(&j);
-    static const char *const vi[][2] = {{"branch", "main"}, {"buildDate", ""}, {"buildUser", "trine"},
-                                        {"goVersion", "none (trine, C)"}, {"revision", ""},
-                                        {"version", AM_VERSION}};
+    static const char *const vi[][2] = {{"branch", "main"},     {"buildDate", ""},
+                                        {"buildUser", "trine"}, {"goVersion", "none (trine, C)"},
+                                        {"revision", ""},       {"version", AM_VERSION}};
     for (size_t i = 0; i < 6; i++) {
         trn_json_key(&j, vi[i][0]);
         trn_json_str(&j, vi[i][1]);

@@ -152,7 +152,7 @@ static void series(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
             trn_api_prom_error(resp, 422, "execution", "query memory limit exceeded");
             goto out;
         }
-        memcpy(merged + n_all, s, n * sizeof *s);
+        if (n) memcpy(merged + n_all, s, n * sizeof *s);
         all = merged;
         n_all += n;
     }
@@ -227,7 +227,7 @@ static void names_or_values(trn_api_ctx_t *api, trn_http_req_t *req, trn_http_re
             trn_api_prom_error(resp, 422, "execution", "query memory limit exceeded");
             goto out;
         }
-        memcpy(merged + n_all, v, n * sizeof *v);
+        if (n) memcpy(merged + n_all, v, n * sizeof *v);
         all = merged;
         n_all += n;
     }

@@ -140,6 +140,12 @@ void trn_intern_put(trn_intern_t *t, trn_str_t s)
     free(e);
 }
 
+size_t trn_intern_len(const char *p)
+{
+    const entry_t *e = (const entry_t *)(const void *)(p - offsetof(entry_t, bytes));
+    return e->len;
+}
+
 size_t trn_intern_count(const trn_intern_t *t)
 {
     return t->n;

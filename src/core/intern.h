@@ -25,6 +25,14 @@ trn_str_t trn_intern_find(const trn_intern_t *t, trn_str_t s);
 /* Drops one reference taken by trn_intern_get; frees the string at zero.
  * s must be the view trn_intern_get returned. */
 void trn_intern_put(trn_intern_t *t, trn_str_t s);
+/* Length of an interned string, from the pointer trn_intern_get returned
+ * (lets owners keep 8-byte pointers instead of 16-byte views). */
+size_t trn_intern_len(const char *p);
+/* The view of an interned string from its pointer. */
+static inline trn_str_t trn_intern_view(const char *p)
+{
+    return (trn_str_t){p, trn_intern_len(p)};
+}
 /* Distinct strings and their total bytes (for stats). */
 size_t trn_intern_count(const trn_intern_t *t);
 size_t trn_intern_bytes(const trn_intern_t *t);

@@ -11,6 +11,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 struct trn_regex {
@@ -20,7 +21,31 @@ struct trn_regex {
     size_t n_alts;
 };
 
-static _Thread_local pcre2_match_data *tls_md;
+/* Per-thread match data, freed when the thread exits (HTTP connection
+ * threads come and go), found through a pthread key. */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+
+static void md_free(void *p)
+{
+    pcre2_match_data_free(p);
+}
+
+static void md_key_init(void)
+{
+    pthread_key_create(&md_key, md_free);
+}
+
+static pcre2_match_data *thread_md(void)
+{
+    pthread_once(&md_once, md_key_init);
+    pcre2_match_data *md = pthread_getspecific(md_key);
+    if (!md) {
+        md = pcre2_match_data_create(1, NULL);
+        pthread_setspecific(md_key, md);
+    }
+    return md;
+}
 
 static bool is_literal_char(char c)
 {
@@ -88,8 +113,7 @@ bool trn_regex_match(const trn_regex_t *re, trn_str_t s)
             if (trn_str_eq(re->alts[i], s)) return true;
         return false;
     }
-    if (!tls_md) tls_md = pcre2_match_data_create(1, NULL);
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)(s.len ? s.p : ""), s.len, 0, 0, tls_md, NULL);
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)(s.len ? s.p : ""), s.len, 0, 0, thread_md(), NULL);
     return rc >= 0;
 }
 

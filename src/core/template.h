@@ -149,6 +149,9 @@ trn_arena_t *trn_tmpl_call_arena(trn_tmpl_call_t *c);
 const trn_tval_t *trn_tmpl_call_recv(trn_tmpl_call_t *c);
 /* Closure of a callable field, or the env's user ctx for a function. */
 void *trn_tmpl_call_ctx(trn_tmpl_call_t *c);
+/* Records "wrong number of args for NAME: want [at least ]W got G" at the
+ * function's position, as Go does; returns TRN_EINVAL. */
+int trn_tmpl_fail_argc(trn_tmpl_call_t *c, size_t want, size_t got, bool at_least);
 /* Records "error calling NAME: msg" at the call's position; returns TRN_EINVAL. */
 int trn_tmpl_fail(trn_tmpl_call_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -57,14 +57,29 @@ typedef struct exec {
 struct trn_tmpl_call {
     exec_t *x;
     trn_str_t name;
-    int pos, end;
+    int pos, end;   /* the command, which "error calling" messages quote */
+    int fpos, fend; /* the function's name, which argument-count messages quote */
     const trn_tval_t *recv;
     void *ctx;
 };
 
 /* ---- errors */
 
+static int verr_at(exec_t *x, int code, int pos, const char *at, int at_len, const char *fmt,
+                   va_list ap);
+
 static int verr(exec_t *x, int code, int pos, int end, const char *fmt, va_list ap)
+{
+    const char *src = x->def ? x->def->src : NULL;
+    int n = end - pos;
+    if (n < 0 || !src) n = 0;
+    if (n > 80) n = 80;
+    return verr_at(x, code, pos, src ? src + pos : "", n, fmt, ap);
+}
+
+/* at/at_len: the text shown in <...> (Go prints the node there). */
+static int verr_at(exec_t *x, int code, int pos, const char *at, int at_len, const char *fmt,
+                   va_list ap)
 {
     if (x->failed) return x->d && x->d->code ? x->d->code : code;
     x->failed = true;
@@ -85,12 +100,9 @@ static int verr(exec_t *x, int code, int pos, int end, const char *fmt, va_list 
     const char *pname = x->def && x->def->src_name ? x->def->src_name : x->t->name;
     int dn = x->def ? (int)x->def->name.len : 0;
     const char *dp = x->def ? x->def->name.p : "";
-    int n = end - pos;
-    if (n < 0 || !src) n = 0;
-    if (n > 80) n = 80;
     trn_diag_set_at(x->d, code, line, col0 + 1,
                     "template: %s:%d:%d: executing \"%.*s\" at <%.*s>: %s", pname, line, col0, dn,
-                    dp, n, src ? src + pos : "", msg);
+                    dp, at_len, at, msg);
     if (x->d) x->d->offset = pos;
     return code;
 }
@@ -102,6 +114,17 @@ static int xerr(exec_t *x, int pos, int end, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     int rc = verr(x, TRN_EINVAL, pos, end, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int xerr_at(exec_t *x, int pos, const char *at, int at_len, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int xerr_at(exec_t *x, int pos, const char *at, int at_len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = verr_at(x, TRN_EINVAL, pos, at, at_len, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -143,6 +166,12 @@ const trn_tmpl_env_t *trn__tmpl_call_env(trn_tmpl_call_t *c)
     return c->x->env;
 }
 
+int trn_tmpl_fail_argc(trn_tmpl_call_t *c, size_t want, size_t got, bool at_least)
+{
+    return xerr(c->x, c->fpos, c->fend, "wrong number of args for %.*s: want %s%zu got %zu",
+                (int)c->name.len, c->name.p, at_least ? "at least " : "", want, got);
+}
+
 int trn_tmpl_fail(trn_tmpl_call_t *c, const char *fmt, ...)
 {
     char msg[TRN_DIAG_MSG_MAX - 64];
@@ -153,11 +182,29 @@ int trn_tmpl_fail(trn_tmpl_call_t *c, const char *fmt, ...)
     return xerr(c->x, c->pos, c->end, "error calling %.*s: %s", (int)c->name.len, c->name.p, msg);
 }
 
+static int call_at(exec_t *x, trn_tmpl_fn *fn, trn_str_t name, int pos, int end, int fpos, int fend,
+                   const trn_tval_t *recv, void *ctx, const trn_tval_t *args, size_t n,
+                   trn_tval_t *out);
+
 static int call(exec_t *x, trn_tmpl_fn *fn, trn_str_t name, int pos, int end,
                 const trn_tval_t *recv, void *ctx, const trn_tval_t *args, size_t n,
                 trn_tval_t *out)
 {
-    trn_tmpl_call_t c = {.x = x, .name = name, .pos = pos, .end = end, .recv = recv, .ctx = ctx};
+    return call_at(x, fn, name, pos, end, pos, end, recv, ctx, args, n, out);
+}
+
+static int call_at(exec_t *x, trn_tmpl_fn *fn, trn_str_t name, int pos, int end, int fpos, int fend,
+                   const trn_tval_t *recv, void *ctx, const trn_tval_t *args, size_t n,
+                   trn_tval_t *out)
+{
+    trn_tmpl_call_t c = {.x = x,
+                         .name = name,
+                         .pos = pos,
+                         .end = end,
+                         .fpos = fpos,
+                         .fend = fend,
+                         .recv = recv,
+                         .ctx = ctx};
     *out = trn_tval_nil();
     int rc = fn(&c, args, n, out);
     if (rc < 0) {
@@ -282,7 +329,8 @@ static int eval_function(exec_t *x, const targ_t *fa, const targ_t *args, size_t
         if (rc < 0) return rc;
     }
     if (final) vals[n] = *final;
-    return call(x, fa->fn, fa->s, pos, end, NULL, x->env->user_ctx, vals, total, out);
+    return call_at(x, fa->fn, fa->s, pos, end, fa->pos, fa->end, NULL, x->env->user_ctx, vals,
+                   total, out);
 }
 
 static int eval_arg(exec_t *x, const targ_t *at, const trn_tval_t *dot, trn_tval_t *out)
@@ -332,6 +380,7 @@ static int eval_command(exec_t *x, const tcmd_t *cmd, const trn_tval_t *dot,
 {
     const targ_t *first = &cmd->args[0];
     size_t n = cmd->n - 1;
+    if (first->kind == TA_NIL) return xerr(x, first->pos, first->end, "nil is not a command");
     const targ_t *rest = cmd->args + 1;
     if (first->kind == TA_FUNC)
         return eval_function(x, first, rest, n, final, dot, cmd->pos, cmd->end, out);
@@ -513,10 +562,13 @@ static int walk_node(exec_t *x, const tnode_t *n, const trn_tval_t *dot)
     }
     case TN_TEMPLATE: {
         const tdef_t *def = trn__tmpl_find(x->t, n->text);
-        if (!def)
-            return xerr(x, n->pos, n->pos + 2,
-                        "template: no template \"%.*s\" associated with template \"%s\"",
-                        (int)n->text.len, n->text.p, x->t->name);
+        if (!def) {
+            char at[160];
+            int al = snprintf(at, sizeof at, "{{template \"%.*s\"}}",
+                              (int)(n->text.len > 100 ? 100 : n->text.len), n->text.p);
+            return xerr_at(x, n->pos, at, al < (int)sizeof at ? al : (int)sizeof at - 1,
+                           "template \"%.*s\" not defined", (int)n->text.len, n->text.p);
+        }
         trn_tval_t arg = trn_tval_nil();
         if (n->pipe) {
             int rc = eval_pipeline(x, n->pipe, dot, false, &arg);

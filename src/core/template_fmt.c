@@ -86,7 +86,8 @@ static void fmt_float(trn_buf_t *out, double f, const spec_t *sp)
         return;
     }
     char verb = sp->verb;
-    if (verb == 'v' || ((verb == 'g' || verb == 'G') && sp->prec < 0)) {
+    if (verb == 'v' && sp->prec >= 0) verb = 'g'; /* %.Nv is %.Ng */
+    if ((verb == 'v' && sp->prec < 0) || ((verb == 'g' || verb == 'G') && sp->prec < 0)) {
         char tmp[40];
         trn_fmt_float_g(tmp, f);
         n = snprintf(buf, sizeof buf, "%s%s",
@@ -262,9 +263,16 @@ static void fmt_one(trn_buf_t *out, const spec_t *sp, const trn_tval_t *v)
         case 'b':
             fmt_int_base(out, v->u.i, sp);
             return;
-        case 'c':
-            put_rune(out, v->u.i);
+        case 'c': {
+            trn_buf_t r;
+            trn_buf_init(&r);
+            put_rune(&r, v->u.i);
+            spec_t q = *sp;
+            q.zero = false;
+            pad(out, r.data, r.len, &q, false);
+            trn_buf_fini(&r);
             return;
+        }
         case 'q':
             trn_buf_putc(out, '\'');
             put_rune(out, v->u.i);
@@ -286,10 +294,21 @@ static void fmt_one(trn_buf_t *out, const spec_t *sp, const trn_tval_t *v)
             return;
         }
     case TRN_TV_FLOAT:
-        if (strchr("veEfFgG", verb))
+        if (strchr("veEfFgG", verb)) {
             fmt_float(out, v->u.f, sp);
-        else
+        } else if ((verb == 'x' || verb == 'X') && isfinite(v->u.f)) {
+            /* Go's hex float: C's %a with a two-digit exponent */
+            char h[64], g[72];
+            snprintf(h, sizeof h, verb == 'x' ? "%a" : "%A", v->u.f);
+            char *p = strchr(h, verb == 'x' ? 'p' : 'P');
+            if (p && (p[1] == '+' || p[1] == '-') && p[2] && !p[3])
+                snprintf(g, sizeof g, "%.*s0%s", (int)(p - h + 2), h, p + 2);
+            else
+                snprintf(g, sizeof g, "%s", h);
+            pad(out, g, strlen(g), sp, true);
+        } else {
             bad_verb(out, verb, v);
+        }
         return;
     case TRN_TV_STR:
         if (verb == 'v' || verb == 's') {
@@ -532,7 +551,10 @@ void trn_humanize_duration(double v, trn_buf_t *out)
             sign = "-";
             v = -v;
         }
-        int64_t d = v >= 9.2e18 ? INT64_MAX : (int64_t)v;
+        /* Go's int64() of an out-of-range float is INT64_MIN on amd64, which
+         * Prometheus then prints as it is; do the same instead of invoking C's
+         * undefined conversion */
+        int64_t d = v >= 9223372036854775808.0 ? INT64_MIN : (int64_t)v;
         int64_t s = d % 60, m = (d / 60) % 60, h = (d / 3600) % 24, days = d / 86400;
         if (days)
             trn_buf_printf(out, "%s%" PRId64 "d %" PRId64 "h %" PRId64 "m %" PRId64 "s", sign, days,

@@ -34,7 +34,7 @@
 
 static int want_n(trn_tmpl_call_t *c, size_t n, size_t want)
 {
-    if (n != want) return trn_tmpl_fail(c, "wrong number of args: want %zu got %zu", want, n);
+    if (n != want) return trn_tmpl_fail_argc(c, want, n, false);
     return 0;
 }
 
@@ -132,7 +132,7 @@ FN(f_len)
 
 FN(f_index)
 {
-    if (n < 1) return trn_tmpl_fail(c, "wrong number of args: want at least 1 got 0");
+    if (n < 1) return trn_tmpl_fail_argc(c, 1, 0, true);
     trn_tval_t v = a[0];
     if (v.kind == TRN_TV_NIL) return trn_tmpl_fail(c, "index of untyped nil");
     for (size_t i = 1; i < n; i++) {
@@ -166,7 +166,7 @@ FN(f_index)
 
 FN(f_slice)
 {
-    if (n < 1) return trn_tmpl_fail(c, "wrong number of args: want at least 1 got 0");
+    if (n < 1) return trn_tmpl_fail_argc(c, 1, 0, true);
     const trn_tval_t *v = &a[0];
     size_t len;
     if (v->kind == TRN_TV_STR)
@@ -217,7 +217,7 @@ FN(f_println)
 FN(f_printf)
 {
     trn_str_t f;
-    if (n < 1) return trn_tmpl_fail(c, "wrong number of args: want at least 1 got 0");
+    if (n < 1) return trn_tmpl_fail_argc(c, 1, 0, true);
     if (want_str(c, &a[0], &f) < 0) return TRN_EINVAL;
     trn_buf_t b;
     trn_buf_init(&b);
@@ -456,7 +456,7 @@ FN(f_url_query_escape)
 
 FN(f_call)
 {
-    if (n < 1) return trn_tmpl_fail(c, "wrong number of args: want at least 1 got 0");
+    if (n < 1) return trn_tmpl_fail_argc(c, 1, 0, true);
     if (a[0].kind != TRN_TV_FUNC)
         return trn_tmpl_fail(c, "non-function of type %s", trn__tmpl_type_name(&a[0]));
     return a[0].u.fn.fn(c, a + 1, n - 1, out);

@@ -307,6 +307,8 @@ static int lex(parser_t *P, tok_t *t)
             P->p++;
         t->kind = T_IDENT;
         t->s = (trn_str_t){s + t->pos, (size_t)(P->p - t->pos)};
+    } else if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f) {
+        return perr(P, P->p, "unexpected \"%c\" in command", c);
     } else {
         uint32_t r;
         rune_at(s + P->p, P->len - P->p, &r);
@@ -688,7 +690,6 @@ static int parse_command(parser_t *P, tcmd_t *cmd)
         return perr(P, t.pos, "unexpected \"%.*s\" in operand",
                     t.end - t.pos > 0 ? t.end - t.pos : 1, P->src + t.pos);
     }
-    if (cmd->args[0].kind == TA_NIL) return perr(P, cmd->pos, "nil is not a command");
     return 0;
 }
 
@@ -788,6 +789,12 @@ static int parse_control(parser_t *P, tnode_kind_t kind, int pos, tnode_t **out)
     if (!n) return TRN_ELIMIT;
     if (++P->depth > TMPL_MAX_DEPTH) return perr(P, pos, "max nesting depth exceeded");
     tok_t t;
+    if (peek(P, &t) < 0) return TRN_EINVAL;
+    if (t.kind == T_RIGHT)
+        return perr(P, t.pos, "missing value for %s",
+                    kind == TN_IF      ? "if"
+                    : kind == TN_RANGE ? "range"
+                                       : "with");
     if (parse_pipeline(P, T_RIGHT, true, kind == TN_RANGE, &n->pipe, &t) < 0) return TRN_EINVAL;
     P->trim_next = t.trim_right;
     n->list = palloc(P, sizeof *n->list);
@@ -825,19 +832,35 @@ static int parse_control(parser_t *P, tnode_kind_t kind, int pos, tnode_t **out)
     return 0;
 }
 
+/* Go's IsEmptyTree: nothing but whitespace text. */
+static bool empty_tree(const tlist_t *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i]->kind != TN_TEXT) return false;
+        for (size_t k = 0; k < l->v[i]->text.len; k++)
+            if (!is_space(l->v[i]->text.p[k])) return false;
+    }
+    return true;
+}
+
+/* Registers a definition the way Go's parser does: an empty body never
+ * replaces a non-empty one, two non-empty bodies of one name in the same
+ * text are an error, and a later text may redefine a name. */
 static int add_def(parser_t *P, trn_str_t name, tlist_t *root, int pos)
 {
     trn_tmpl_t *t = P->t;
     for (size_t i = 0; i < t->n_defs; i++) {
-        if (trn_str_eq(t->defs[i].name, name)) {
-            /* Go lets a later non-empty definition replace an earlier one */
-            t->defs[i].root = root;
-            t->defs[i].src = P->src;
-            t->defs[i].src_name = P->name;
-            return 0;
-        }
+        tdef_t *o = &t->defs[i];
+        if (!trn_str_eq(o->name, name)) continue;
+        if (empty_tree(root) && !empty_tree(o->root)) return 0;
+        if (o->src == P->src && !empty_tree(o->root))
+            return perr(P, pos, "template: multiple definition of template \"%.*s\"", (int)name.len,
+                        name.p);
+        o->root = root;
+        o->src = P->src;
+        o->src_name = P->name;
+        return 0;
     }
-    (void)pos;
     if (t->n_defs == t->cap_defs) {
         size_t nc = t->cap_defs ? t->cap_defs * 2 : 4;
         tdef_t *g = trn_arena_grow(P->a, t->defs, t->cap_defs * sizeof *g, nc * sizeof *g);
@@ -900,7 +923,8 @@ static int parse_define(parser_t *P, int pos, bool is_block, tnode_t **call)
     P->range_depth = saved_range;
     P->top_level = saved_top;
     (void)vmark;
-    if (add_def(P, name, root, pos) < 0) return TRN_ELIMIT;
+    int arc = add_def(P, name, root, pos);
+    if (arc < 0) return arc;
     *call = tn;
     return 0;
 }
@@ -937,7 +961,7 @@ static int parse_action(parser_t *P, tlist_t *l, int open_pos, list_end_t *how, 
             if (nm.kind != T_STRING)
                 return perr(P, nm.pos, "unexpected \"%.*s\" in template clause", nm.end - nm.pos,
                             P->src + nm.pos);
-            n = node_new(P, TN_TEMPLATE, open_pos);
+            n = node_new(P, TN_TEMPLATE, nm.pos);
             if (!n) return TRN_ELIMIT;
             if (unquote(P, &nm, &n->text, NULL) < 0) return TRN_EINVAL;
             tok_t e;
@@ -1069,12 +1093,10 @@ int trn_tmpl_parse(trn_arena_t *a, const char *name, const char *text, size_t le
     int rc = parse_source(t, name, text, len, true, &root, &src, d);
     if (rc < 0) return rc;
     /* the main body is registered after the parse: a {{define}} of the
-     * main name only wins when the body is empty, as in Go */
+     * main name wins only when the body is empty, as in Go */
     trn_str_t nm = trn_str_c(t->name);
-    if (!trn__tmpl_find(t, nm) || root->n > 0) {
-        parser_t P = {.t = t, .a = a, .name = t->name, .src = src, .len = (int)len, .d = d};
-        if (add_def(&P, nm, root, 0) < 0) return TRN_ELIMIT;
-    }
+    parser_t P = {.t = t, .a = a, .name = t->name, .src = src, .len = (int)len, .d = d};
+    if (add_def(&P, nm, root, 0) < 0) return d && d->code ? d->code : TRN_EINVAL;
     *out = t;
     return 0;
 }

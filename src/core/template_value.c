@@ -122,14 +122,14 @@ static int kv_names_values(trn_tmpl_call_t *c, bool names, trn_tval_t *out)
 static int m_names(trn_tmpl_call_t *c, const trn_tval_t *args, size_t n, trn_tval_t *out)
 {
     (void)args;
-    if (n) return trn_tmpl_fail(c, "wrong number of args: want 0 got %zu", n);
+    if (n) return trn_tmpl_fail_argc(c, 0, n, false);
     return kv_names_values(c, true, out);
 }
 
 static int m_values(trn_tmpl_call_t *c, const trn_tval_t *args, size_t n, trn_tval_t *out)
 {
     (void)args;
-    if (n) return trn_tmpl_fail(c, "wrong number of args: want 0 got %zu", n);
+    if (n) return trn_tmpl_fail_argc(c, 0, n, false);
     return kv_names_values(c, false, out);
 }
 
@@ -138,14 +138,14 @@ static int pairs_names_values(trn_tmpl_call_t *c, bool names, trn_tval_t *out);
 static int p_names(trn_tmpl_call_t *c, const trn_tval_t *args, size_t n, trn_tval_t *out)
 {
     (void)args;
-    if (n) return trn_tmpl_fail(c, "wrong number of args: want 0 got %zu", n);
+    if (n) return trn_tmpl_fail_argc(c, 0, n, false);
     return pairs_names_values(c, true, out);
 }
 
 static int p_values(trn_tmpl_call_t *c, const trn_tval_t *args, size_t n, trn_tval_t *out)
 {
     (void)args;
-    if (n) return trn_tmpl_fail(c, "wrong number of args: want 0 got %zu", n);
+    if (n) return trn_tmpl_fail_argc(c, 0, n, false);
     return pairs_names_values(c, false, out);
 }
 
@@ -159,7 +159,7 @@ static const trn_tmethod_t pairs_methods[] = {
 static int m_sorted_pairs(trn_tmpl_call_t *c, const trn_tval_t *args, size_t n, trn_tval_t *out)
 {
     (void)args;
-    if (n) return trn_tmpl_fail(c, "wrong number of args: want 0 got %zu", n);
+    if (n) return trn_tmpl_fail_argc(c, 0, n, false);
     const trn_tval_t *r = trn_tmpl_call_recv(c);
     trn_arena_t *a = trn_tmpl_call_arena(c);
     /* Alertmanager sorts by name, but puts alertname first */

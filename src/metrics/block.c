@@ -848,15 +848,11 @@ int trn_block_samples(trn_block_t *b, uint32_t id, int64_t mint, int64_t maxt, t
     if (rc < 0) return rc;
     trn_sample_t *s = trn_arena_alloc(a, (e.n ? e.n : 1) * sizeof *s);
     if (!s) return trn_diag_set(d, TRN_ELIMIT, -1, "query memory budget exceeded");
-    if (trn_senc_decode(blob, e.len, s) < 0)
-        return corrupt(b, b->sec[SEC_SERIES].off, d, "series data does not decode");
-    size_t lo = 0, hi = e.n;
-    while (lo < e.n && s[lo].t_ms < mint)
-        lo++;
-    while (hi > lo && s[hi - 1].t_ms > maxt)
-        hi--;
-    *out = s + lo;
-    *n_out = hi - lo;
+    size_t first;
+    int64_t n = trn_senc_decode_range(blob, e.len, mint, maxt, s, &first);
+    if (n < 0) return corrupt(b, b->sec[SEC_SERIES].off, d, "series data does not decode");
+    *out = s + first;
+    *n_out = (size_t)n;
     return 0;
 }
 

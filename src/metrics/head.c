@@ -42,18 +42,26 @@ struct trn_hseries {
     uint32_t id;
     uint32_t n_chunks, cap_chunks;
     uint32_t n_ooo, cap_ooo;
-    trn_labels_t labels;  /* array owned, strings interned */
+    uint32_t n_labels;
+    const char **lbl;     /* owned; 2 * n_labels interned strings: name, value, ... */
     trn_chunk_t *chunks;  /* last one open */
     trn_sample_t *ooo;    /* sorted by time, unique timestamps */
     int64_t min_t, max_t; /* over chunks and ooo; max_t is the chunks' newest */
     uint64_t n_samples;   /* chunk samples + ooo samples */
 };
 
+/* The hash sits in the slot so probing never touches a series it will not
+ * return (each touch would be a cache miss on a large head). */
+typedef struct hslot {
+    uint64_t hash;
+    trn_hseries_t *s;
+} hslot_t;
+
 struct trn_head {
     int64_t ooo_window_ms, new_series_window_ms;
     trn_intern_t *syms;
     trn_lindex_t *idx;
-    trn_hseries_t **by_hash; /* open addressing, cap power of two */
+    hslot_t *by_hash; /* open addressing, cap power of two */
     size_t hash_cap;
     trn_hseries_t **by_id;
     size_t id_cap;
@@ -96,7 +104,7 @@ void trn_head_free(trn_head_t *h)
         trn_hseries_t *s = h->by_id[i];
         if (!s) continue;
         series_free_data(s);
-        free(s->labels.v);
+        free(s->lbl);
         free(s);
     }
     free(h->by_hash);
@@ -108,13 +116,23 @@ void trn_head_free(trn_head_t *h)
 
 /* ---- tables ---- */
 
+static bool labels_equal(const trn_hseries_t *s, const trn_labels_t *ls)
+{
+    if (s->n_labels != ls->n) return false;
+    for (size_t k = 0; k < ls->n; k++)
+        if (!trn_str_eq(trn_intern_view(s->lbl[2 * k]), ls->v[k].name) ||
+            !trn_str_eq(trn_intern_view(s->lbl[2 * k + 1]), ls->v[k].value))
+            return false;
+    return true;
+}
+
 static size_t hash_slot(const trn_head_t *h, const trn_labels_t *ls, uint64_t hash)
 {
     size_t mask = h->hash_cap - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        trn_hseries_t *s = h->by_hash[i];
-        if (!s) return i;
-        if (s->hash == hash && ls && trn_labels_equal(&s->labels, ls)) return i;
+        const hslot_t *e = &h->by_hash[i];
+        if (!e->s) return i;
+        if (e->hash == hash && ls && labels_equal(e->s, ls)) return i;
     }
 }
 
@@ -139,10 +157,27 @@ static void rebuild_tables(trn_head_t *h, size_t cap)
     for (size_t i = 0; i < old_cap; i++) {
         trn_hseries_t *s = old[i];
         if (!s) continue;
-        h->by_hash[hash_slot(h, NULL, s->hash)] = s;
+        h->by_hash[hash_slot(h, NULL, s->hash)] = (hslot_t){s->hash, s};
         h->by_id[id_slot(h, s->id)] = s;
     }
     free(old);
+}
+
+void trn_head_prefetch(const trn_head_t *h, uint64_t hash)
+{
+    __builtin_prefetch(&h->by_hash[hash & (h->hash_cap - 1)]);
+}
+
+void trn_hseries_prefetch_chunk(const trn_hseries_t *s)
+{
+    if (s->n_chunks) __builtin_prefetch(&s->chunks[s->n_chunks - 1], 1);
+}
+
+void trn_hseries_prefetch_tail(const trn_hseries_t *s)
+{
+    if (!s->n_chunks) return;
+    const trn_chunk_t *c = &s->chunks[s->n_chunks - 1];
+    if (c->buf) __builtin_prefetch(c->buf + (c->nbits >> 3), 1);
 }
 
 void trn_head_reserve_ids(trn_head_t *h, uint32_t next_id)
@@ -160,7 +195,7 @@ trn_hseries_t *trn_head_get_or_create(trn_head_t *h, const trn_labels_t *ls, uin
 {
     *created = false;
     size_t i = hash_slot(h, ls, hash);
-    trn_hseries_t *s = h->by_hash[i];
+    trn_hseries_t *s = h->by_hash[i].s;
     if (s) {
         if (id && s->id != id) return NULL;
         return s;
@@ -177,15 +212,17 @@ trn_hseries_t *trn_head_get_or_create(trn_head_t *h, const trn_labels_t *ls, uin
     s = trn_xcalloc(1, sizeof *s);
     s->hash = hash;
     s->id = id;
-    s->labels.n = ls->n;
-    s->labels.v = trn_xmalloc((ls->n ? ls->n : 1) * sizeof *s->labels.v);
+    s->n_labels = (uint32_t)ls->n;
+    s->lbl = trn_xmalloc((ls->n ? 2 * ls->n : 1) * sizeof *s->lbl);
     for (size_t k = 0; k < ls->n; k++) {
-        s->labels.v[k].name = trn_intern_get(h->syms, ls->v[k].name);
-        s->labels.v[k].value = trn_intern_get(h->syms, ls->v[k].value);
-        trn_lindex_add(h->idx, s->labels.v[k].name, s->labels.v[k].value, id);
+        trn_str_t n = trn_intern_get(h->syms, ls->v[k].name);
+        trn_str_t v = trn_intern_get(h->syms, ls->v[k].value);
+        s->lbl[2 * k] = n.p;
+        s->lbl[2 * k + 1] = v.p;
+        trn_lindex_add(h->idx, n, v, id);
     }
     if (ls->n == 0) trn_lindex_add_id(h->idx, id);
-    h->by_hash[i] = s;
+    h->by_hash[i] = (hslot_t){hash, s};
     h->by_id[id_slot(h, id)] = s;
     h->n_series++;
     *created = true;
@@ -197,9 +234,24 @@ uint32_t trn_hseries_id(const trn_hseries_t *s)
     return s->id;
 }
 
-const trn_labels_t *trn_hseries_labels(const trn_hseries_t *s)
+size_t trn_hseries_n_labels(const trn_hseries_t *s)
 {
-    return &s->labels;
+    return s->n_labels;
+}
+
+void trn_hseries_labels(const trn_hseries_t *s, trn_label_t *out)
+{
+    for (uint32_t k = 0; k < s->n_labels; k++)
+        out[k] = (trn_label_t){trn_intern_view(s->lbl[2 * k]), trn_intern_view(s->lbl[2 * k + 1])};
+}
+
+int trn_hseries_labels_arena(const trn_hseries_t *s, trn_arena_t *a, trn_labels_t *out)
+{
+    trn_label_t *v = trn_arena_alloc(a, (s->n_labels ? s->n_labels : 1) * sizeof *v);
+    if (!v) return TRN_ELIMIT;
+    trn_hseries_labels(s, v);
+    *out = (trn_labels_t){v, s->n_labels};
+    return 0;
 }
 
 bool trn_hseries_range(const trn_hseries_t *s, int64_t *min_t, int64_t *max_t)
@@ -240,7 +292,7 @@ static void chunk_append(trn_head_t *h, trn_hseries_t *s, int64_t t, double v)
     if (!c || c->n >= TRN_CHUNK_SAMPLES) {
         if (c) close_chunk(c);
         if (s->n_chunks == s->cap_chunks) {
-            s->cap_chunks = s->cap_chunks ? s->cap_chunks * 2 : 2;
+            s->cap_chunks++; /* a series holds few chunks: grow exactly */
             s->chunks = trn_xrealloc(s->chunks, s->cap_chunks * sizeof *s->chunks);
         }
         c = &s->chunks[s->n_chunks++];
@@ -492,11 +544,9 @@ void trn_head_release(trn_head_t *h, trn_hseries_t **v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         trn_hseries_t *s = v[i];
-        for (size_t k = 0; k < s->labels.n; k++) {
-            trn_intern_put(h->syms, s->labels.v[k].name);
-            trn_intern_put(h->syms, s->labels.v[k].value);
-        }
-        free(s->labels.v);
+        for (size_t k = 0; k < 2 * (size_t)s->n_labels; k++)
+            trn_intern_put(h->syms, trn_intern_view(s->lbl[k]));
+        free(s->lbl);
         series_free_data(s);
         free(s);
     }

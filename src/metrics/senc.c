@@ -207,12 +207,16 @@ int64_t trn_senc_count(const uint8_t *p, size_t len)
     return (int64_t)n;
 }
 
-int64_t trn_senc_decode(const uint8_t *p, size_t len, trn_sample_t *out)
+int64_t trn_senc_decode_range(const uint8_t *p, size_t len, int64_t mint, int64_t maxt,
+                              trn_sample_t *out, size_t *first)
 {
     rd_t r = {p, len, 0, false};
     uint64_t n = get_uv(&r);
     if (r.bad || n > len) return -1;
+    *first = 0;
     if (!n) return 0;
+    /* Timestamps first (all of them: they locate the range), then values
+     * only up to the range's end, converted to doubles only inside it. */
     int64_t t = get_sv(&r), d = 0;
     out[0].t_ms = t;
     for (uint64_t i = 1; i < n && !r.bad; i++) {
@@ -222,48 +226,61 @@ int64_t trn_senc_decode(const uint8_t *p, size_t len, trn_sample_t *out)
         out[i].t_ms = t;
     }
     if (r.bad || r.off >= r.len) return -1;
+    size_t lo = 0, hi = (size_t)n;
+    while (lo < hi && out[lo].t_ms < mint)
+        lo++;
+    while (hi > lo && out[hi - 1].t_ms > maxt)
+        hi--;
     uint8_t mode = r.p[r.off++];
     if (mode == 1) {
         if ((r.len - r.off) / 8 < n) return -1;
         uint64_t pv = 0;
-        for (uint64_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < hi; i++) {
             uint64_t x = 0;
             for (int j = 0; j < 8; j++)
                 x = (x << 8) | r.p[r.off++];
             pv ^= x;
             memcpy(&out[i].v, &pv, 8);
         }
-        return (int64_t)n;
+    } else {
+        if ((mode != 0 && mode != 2) || r.off >= r.len) return -1;
+        int k = r.p[r.off++];
+        if (k > MAX_SCALE) return -1;
+        uint64_t n_exc = get_uv(&r);
+        if (r.bad || n_exc > n) return -1;
+        size_t exc_off = r.off, idx = 0;
+        /* Skip the exception list now; apply it after the deltas. */
+        for (uint64_t e = 0; e < n_exc; e++) {
+            uint64_t di = get_uv(&r);
+            idx += di;
+            if (r.bad || idx >= n || r.len - r.off < 8) return -1;
+            r.off += 8;
+        }
+        int64_t m = 0, md = 0;
+        double scale = p10[k];
+        for (size_t i = 0; i < hi; i++) {
+            int64_t x = get_sv(&r);
+            md = (mode == 2 && i) ? (int64_t)((uint64_t)md + (uint64_t)x) : x;
+            m = (int64_t)((uint64_t)m + (uint64_t)md);
+            if (i >= lo) out[i].v = (double)m / scale;
+        }
+        if (r.bad) return -1;
+        rd_t e = {p, len, exc_off, false};
+        idx = 0;
+        for (uint64_t x = 0; x < n_exc; x++) {
+            idx += get_uv(&e);
+            uint64_t u = 0;
+            for (int j = 0; j < 8; j++)
+                u |= (uint64_t)e.p[e.off++] << (8 * j);
+            if (idx >= lo && idx < hi) memcpy(&out[idx].v, &u, 8);
+        }
     }
-    if ((mode != 0 && mode != 2) || r.off >= r.len) return -1;
-    int k = r.p[r.off++];
-    if (k > MAX_SCALE) return -1;
-    uint64_t n_exc = get_uv(&r);
-    if (r.bad || n_exc > n) return -1;
-    size_t exc_off = r.off, idx = 0;
-    /* Skip the exception list now; apply it after the deltas. */
-    for (uint64_t e = 0; e < n_exc; e++) {
-        uint64_t di = get_uv(&r);
-        idx += di;
-        if (r.bad || idx >= n || r.len - r.off < 8) return -1;
-        r.off += 8;
-    }
-    int64_t m = 0, md = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        int64_t x = get_sv(&r);
-        md = (mode == 2 && i) ? (int64_t)((uint64_t)md + (uint64_t)x) : x;
-        m = (int64_t)((uint64_t)m + (uint64_t)md);
-        out[i].v = (double)m / p10[k];
-    }
-    if (r.bad) return -1;
-    rd_t e = {p, len, exc_off, false};
-    idx = 0;
-    for (uint64_t x = 0; x < n_exc; x++) {
-        idx += get_uv(&e);
-        uint64_t u = 0;
-        for (int j = 0; j < 8; j++)
-            u |= (uint64_t)e.p[e.off++] << (8 * j);
-        memcpy(&out[idx].v, &u, 8);
-    }
-    return (int64_t)n;
+    *first = lo;
+    return (int64_t)(hi - lo);
+}
+
+int64_t trn_senc_decode(const uint8_t *p, size_t len, trn_sample_t *out)
+{
+    size_t first;
+    return trn_senc_decode_range(p, len, INT64_MIN, INT64_MAX, out, &first);
 }

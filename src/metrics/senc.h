@@ -20,5 +20,10 @@ int64_t trn_senc_count(const uint8_t *p, size_t len);
 /* Decodes into out (room for trn_senc_count samples). Returns the count, or
  * -1 when the bytes are malformed (never reads outside [p, p+len)). */
 int64_t trn_senc_decode(const uint8_t *p, size_t len, trn_sample_t *out);
+/* Same, but only samples with mint <= t <= maxt get values: they are
+ * out[*first .. *first + count); returns count or -1. Cheaper when the range
+ * is a small part of the series (an instant query's lookback). */
+int64_t trn_senc_decode_range(const uint8_t *p, size_t len, int64_t mint, int64_t maxt,
+                              trn_sample_t *out, size_t *first);
 
 #endif

@@ -201,18 +201,19 @@ static void release_graveyard(trn_store_t *s)
 
 typedef struct cut_item {
     trn_hseries_t *hs;
-    const trn_labels_t *ls;
+    trn_labels_t ls; /* array in the list's arena, strings interned in the head */
 } cut_item_t;
 
 static int cmp_cut(const void *a, const void *b)
 {
-    return trn_labels_cmp(((const cut_item_t *)a)->ls, ((const cut_item_t *)b)->ls);
+    return trn_labels_cmp(&((const cut_item_t *)a)->ls, &((const cut_item_t *)b)->ls);
 }
 
 typedef struct series_list {
     cut_item_t *v;
     size_t n, cap;
     int64_t before; /* only series with samples before this */
+    trn_arena_t *a;
 } series_list_t;
 
 static void list_series(void *ctx, trn_hseries_t *hs)
@@ -224,7 +225,11 @@ static void list_series(void *ctx, trn_hseries_t *hs)
         l->cap = l->cap ? l->cap * 2 : 1024;
         l->v = trn_xrealloc(l->v, l->cap * sizeof *l->v);
     }
-    l->v[l->n++] = (cut_item_t){hs, trn_hseries_labels(hs)};
+    cut_item_t *it = &l->v[l->n++];
+    it->hs = hs;
+    /* The arena has no budget, so this cannot fail short of aborting. */
+    int rc = trn_hseries_labels_arena(hs, l->a, &it->ls);
+    TRN_ASSERT(rc == 0);
 }
 
 static int write_checkpoint(trn_store_t *s, int64_t t, uint32_t first_segment, trn_diag_t *d)
@@ -237,7 +242,7 @@ static int write_checkpoint(trn_store_t *s, int64_t t, uint32_t first_segment, t
     trn_buf_t ser, smp;
     trn_buf_init(&ser);
     trn_buf_init(&smp);
-    series_list_t l = {.before = INT64_MAX};
+    series_list_t l = {.before = INT64_MAX, .a = trn_arena_new(0)};
     pthread_rwlock_rdlock(&s->lock);
     trn_head_stats_t hst;
     trn_head_stats(s->head, &hst);
@@ -254,7 +259,7 @@ static int write_checkpoint(trn_store_t *s, int64_t t, uint32_t first_segment, t
         if (i < l.n) {
             pthread_rwlock_rdlock(&s->lock);
             uint32_t id = trn_hseries_id(l.v[i].hs);
-            trn_walrec_put_series(&ser, id, l.v[i].ls);
+            trn_walrec_put_series(&ser, id, &l.v[i].ls);
             size_t n = trn_hseries_samples_heap(l.v[i].hs, INT64_MIN, INT64_MAX, &buf, &cap);
             pthread_rwlock_unlock(&s->lock);
             for (size_t k = 0; k < n; k++)
@@ -271,6 +276,7 @@ static int write_checkpoint(trn_store_t *s, int64_t t, uint32_t first_segment, t
     }
     free(buf);
     free(l.v);
+    trn_arena_free(l.a);
     trn_buf_fini(&ser);
     trn_buf_fini(&smp);
     if (rc < 0) {
@@ -308,7 +314,7 @@ static int cut_head(trn_store_t *s, int64_t t, trn_diag_t *d)
     pthread_rwlock_unlock(&s->lock);
     if (seg < 0) return (int)seg;
 
-    series_list_t l = {.before = t};
+    series_list_t l = {.before = t, .a = trn_arena_new(0)};
     pthread_rwlock_rdlock(&s->lock);
     trn_head_each_series(s->head, list_series, &l);
     pthread_rwlock_unlock(&s->lock);
@@ -325,10 +331,11 @@ static int cut_head(trn_store_t *s, int64_t t, trn_diag_t *d)
         pthread_rwlock_rdlock(&s->lock);
         size_t n = trn_hseries_samples_heap(l.v[i].hs, INT64_MIN, t - 1, &buf, &cap);
         pthread_rwlock_unlock(&s->lock);
-        if (n) rc = trn_block_writer_add(w, l.v[i].ls, buf, n, d);
+        if (n) rc = trn_block_writer_add(w, &l.v[i].ls, buf, n, d);
     }
     free(buf);
     free(l.v);
+    trn_arena_free(l.a);
     bool published = false;
     if (rc == 0) {
         rc = trn_block_writer_finish(w, 0, NULL, d);
@@ -762,6 +769,7 @@ int trn_store_flush(trn_store_t *s, trn_diag_t *d)
 static void *maint_thread(void *arg)
 {
     trn_store_t *s = arg;
+    time_t backoff = 0, backoff_until = 0;
     pthread_mutex_lock(&s->thr_mu);
     while (!s->stop) {
         struct timespec dl;
@@ -781,8 +789,19 @@ static void *maint_thread(void *arg)
         if (s->opts.fsync_mode == TRN_FSYNC_INTERVAL && trn_wal_sync(s->wal, &d) < 0)
             trn_log(TRN_LOG_ERROR, "tsdb", "WAL sync failed", "error", d.msg, NULL);
         trn_diag_init(&d);
-        if (trn__store_maintain(s, false, true, &d) < 0)
-            trn_log(TRN_LOG_ERROR, "tsdb", "maintenance failed", "error", d.msg, NULL);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec >= backoff_until && trn__store_maintain(s, false, true, &d) < 0) {
+            /* Back off (1 min, doubling to 30 min) so a full disk does not
+             * turn into a failed cut and an error line every second. */
+            backoff = backoff ? (backoff * 2 > 1800 ? 1800 : backoff * 2) : 60;
+            backoff_until = now.tv_sec + backoff;
+            char secs[24];
+            snprintf(secs, sizeof secs, "%ld", (long)backoff);
+            trn_log(TRN_LOG_ERROR, "tsdb", "maintenance failed", "error", d.msg, "retry_in_s", secs,
+                    NULL);
+        } else if (now.tv_sec >= backoff_until)
+            backoff = 0;
         pthread_mutex_lock(&s->thr_mu);
     }
     pthread_mutex_unlock(&s->thr_mu);

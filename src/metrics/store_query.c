@@ -140,7 +140,12 @@ static int gather(trn_querier_t *q, const trn_matcher_t *ms, size_t n_ms, trn_ar
         trn_hseries_t *hs = trn_head_by_id(q->s->head, ids.v[i]);
         int64_t mn, mx;
         if (!hs || !trn_hseries_range(hs, &mn, &mx) || mx < q->mint || mn > q->maxt) continue;
-        cand_push(out, (cand_t){.ls = *trn_hseries_labels(hs), .hs = hs});
+        cand_t c = {.hs = hs};
+        if (trn_hseries_labels_arena(hs, a, &c.ls) < 0) {
+            rc = trn_diag_set(d, TRN_ELIMIT, -1, "query memory budget exceeded selecting series");
+            break;
+        }
+        cand_push(out, c);
     }
     pthread_rwlock_unlock(&q->s->lock);
     for (size_t b = 0; rc == 0 && b < q->n_blocks; b++) {

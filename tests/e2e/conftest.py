@@ -25,6 +25,11 @@ BINARY = os.environ.get("TRINE_BIN", os.path.join(ROOT, "build", "release", "tri
 SHARED = os.environ.get("TRINE_SHARED", os.path.abspath(os.path.join(ROOT, "..", "shared")))
 
 
+# A daemon built with SANITIZE=... prints these; any of them fails the test.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -188,9 +193,18 @@ def trine_factory():
         return t
 
     yield make
+    bad = []
     for t in started:
         t.stop()
         _started.remove(t)
+        log = t.log()
+        for marker in SANITIZER_MARKERS:
+            if marker in log:
+                i = log.index(marker)
+                bad.append(f"{t.url}: {log[max(0, i - 200):i + 3000]}")
+                break
+    if bad:
+        pytest.fail("sanitizer report in trine's log:\n" + "\n".join(bad))
 
 
 @pytest.fixture

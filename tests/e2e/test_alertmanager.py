@@ -412,3 +412,33 @@ receivers:
     assert t.get("/api/v2/alerts").json()[0]["receivers"] == [{"name": "db-hook"}]
     # the alert keeps flowing through the new tree
     wait_until(lambda: sink.got("/db-hook"), timeout=20, what="notification after reload")
+
+
+TIME_CFG = """
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 2s
+  routes:
+    - matchers: [alertname="Muted"]
+      mute_time_intervals: [always]
+    - matchers: [alertname="Inactive"]
+      active_time_intervals: [long-ago]
+receivers:
+  - name: hook
+    webhook_configs: [{{url: '{url}/hook'}}]
+time_intervals:
+  - name: always
+    time_intervals: [{{weekdays: ['sunday:saturday']}}]
+  - name: long-ago
+    time_intervals: [{{years: ['2001']}}]
+"""
+
+
+def test_time_intervals_mute_routes(trine_factory, sink):
+    t = start_am(trine_factory, TIME_CFG.format(url=sink.url))
+    post_alerts(t, [alert("Muted"), alert("Inactive"), alert("Sent")])
+    wait_until(lambda: sink.got("/hook"), timeout=20, what="the unmuted group")
+    time.sleep(4)  # two more group intervals for the muted ones to (not) show up
+    assert [m["groupLabels"]["alertname"] for m in sink.got("/hook")] == ["Sent"]

@@ -8,7 +8,10 @@
 #include "alerts/route.h"
 #include "core/err.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static trn_am_config_t *load_ok(const char *y)
 {
@@ -35,8 +38,9 @@ static void expect_err(const char *y, const char *needle)
 static void test_config_secret_wrappers(void **state)
 {
     (void)state;
-    trn_am_config_t *c = load_ok("apiVersion: v1\nkind: Secret\nstringData:\n  alertmanager.yaml: |\n"
-                                 "    route: {receiver: a}\n    receivers: [{name: a}]\n");
+    trn_am_config_t *c =
+        load_ok("apiVersion: v1\nkind: Secret\nstringData:\n  alertmanager.yaml: |\n"
+                "    route: {receiver: a}\n    receivers: [{name: a}]\n");
     assert_string_equal(c->route->receiver, "a");
     trn_am_config_free(c);
     /* base64 of "route: {receiver: b}\nreceivers: [{name: b}]\n" */
@@ -94,20 +98,21 @@ static void test_config_inheritance_and_keys(void **state)
 static void test_config_receiver_defaults(void **state)
 {
     (void)state;
-    trn_am_config_t *c = load_ok(
-        "global: {slack_api_url: 'http://s/x', smtp_smarthost: 'h:25', smtp_from: 'a@b'}\n"
-        "route: {receiver: r}\nreceivers:\n  - name: r\n"
-        "    webhook_configs: [{url: 'http://w/'}]\n"
-        "    slack_configs: [{channel: '#c', send_resolved: true}]\n"
-        "    pagerduty_configs: [{service_key: k}]\n"
-        "    email_configs: [{to: 'x@y'}]\n");
+    trn_am_config_t *c =
+        load_ok("global: {slack_api_url: 'http://s/x', smtp_smarthost: 'h:25', smtp_from: 'a@b'}\n"
+                "route: {receiver: r}\nreceivers:\n  - name: r\n"
+                "    webhook_configs: [{url: 'http://w/'}]\n"
+                "    slack_configs: [{channel: '#c', send_resolved: true}]\n"
+                "    pagerduty_configs: [{service_key: k}]\n"
+                "    email_configs: [{to: 'x@y'}]\n");
     const trn_am_receiver_t *r = trn_am_config_receiver(c, "r");
     assert_non_null(r);
     assert_int_equal(r->n_integrations, 4);
     assert_true(r->integrations[0].send_resolved);
     assert_string_equal(trn_am_integration_opt(&r->integrations[1], "api_url"), "http://s/x");
     assert_true(r->integrations[1].send_resolved);
-    assert_non_null(strstr(trn_am_integration_opt(&r->integrations[1], "title"), "slack.default.title"));
+    assert_non_null(
+        strstr(trn_am_integration_opt(&r->integrations[1], "title"), "slack.default.title"));
     assert_string_equal(trn_am_integration_opt(&r->integrations[2], "url"),
                         "https://events.pagerduty.com/v2/enqueue");
     assert_int_equal(r->integrations[2].n_details, 4);
@@ -152,16 +157,38 @@ static void test_config_errors(void **state)
     expect_err("route: {receiver: a}\nreceivers: [{}]\n", "missing name in receiver");
 }
 
+static void test_config_secret_files(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/trn-am-url-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, " http://hook.example/x\n", 23), 23);
+    close(fd);
+    char y[512];
+    snprintf(y, sizeof y,
+             "route: {receiver: r}\nreceivers: [{name: r, webhook_configs: [{url_file: '%s'}]}]\n",
+             path);
+    trn_am_config_t *c = load_ok(y);
+    assert_string_equal(trn_am_integration_opt(&c->receivers[0].integrations[0], "url"),
+                        "http://hook.example/x");
+    trn_am_config_free(c);
+    unlink(path);
+    expect_err("route: {receiver: r}\nreceivers: [{name: r, webhook_configs: [{url_file: "
+               "/nonexistent/x}]}]\n",
+               "url_file: cannot read /nonexistent/x");
+}
+
 static void test_config_time_intervals(void **state)
 {
     (void)state;
-    trn_am_config_t *c = load_ok(
-        "route: {receiver: a, routes: [{receiver: a, mute_time_intervals: [offhours]}]}\n"
-        "receivers: [{name: a}]\n"
-        "time_intervals:\n  - name: offhours\n    time_intervals:\n"
-        "      - weekdays: [saturday, sunday]\n"
-        "      - times: [{start_time: '00:00', end_time: '08:00'}]\n"
-        "        weekdays: ['monday:friday']\n        months: ['january:march']\n");
+    trn_am_config_t *c =
+        load_ok("route: {receiver: a, routes: [{receiver: a, mute_time_intervals: [offhours]}]}\n"
+                "receivers: [{name: a}]\n"
+                "time_intervals:\n  - name: offhours\n    time_intervals:\n"
+                "      - weekdays: [saturday, sunday]\n"
+                "      - times: [{start_time: '00:00', end_time: '08:00'}]\n"
+                "        weekdays: ['monday:friday']\n        months: ['january:march']\n");
     const trn_am_time_interval_t *ti = trn_am_config_time_interval(c, "offhours");
     assert_non_null(ti);
     /* 2024-01-06 is a Saturday; 2024-01-08 a Monday; 2024-04-08 a Monday. */
@@ -179,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_config_inheritance_and_keys),
         cmocka_unit_test(test_config_receiver_defaults),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_config_secret_files),
         cmocka_unit_test(test_config_time_intervals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static trn_arena_t *A;
@@ -53,15 +54,21 @@ static const trn_tmpl_env_t ENV = {
     .external_url = "http://testhost:9090/path/prefix",
 };
 
-static char *run(const char *text, const trn_tval_t *data, int *rc_out, trn_diag_t *d)
+static char *run_named(const char *name, const char *text, const trn_tval_t *data, int *rc_out,
+                       trn_diag_t *d)
 {
     trn_buf_t out;
     trn_buf_init(&out);
     trn_diag_init(d);
-    *rc_out = trn_tmpl_expand("test", text, data, &ENV, &out, d);
+    *rc_out = trn_tmpl_expand(name, text, data, &ENV, &out, d);
     char *s = trn_arena_strndup(A, out.data ? out.data : "", out.len);
     trn_buf_fini(&out);
     return s;
+}
+
+static char *run(const char *text, const trn_tval_t *data, int *rc_out, trn_diag_t *d)
+{
+    return run_named("test", text, data, rc_out, d);
 }
 
 static void expect(const char *text, const trn_tval_t *data, const char *want)
@@ -350,7 +357,7 @@ static void test_template_parse_errors_have_positions(void **state)
     expect_err("{{ break }}", NULL, "{{break}} outside {{range}}");
     expect_err("{{ \"abc }}", NULL, "unterminated quoted string");
     expect_err("{{ (1 }}", NULL, "unclosed left paren");
-    expect_err("{{ template \"nope\" }}", NULL, "no template \"nope\"");
+    expect_err("{{ template \"nope\" }}", NULL, "template \"nope\" not defined");
     expect_err("{{ \"x\" 1 }}", NULL, "can't give argument to non-function");
     trn_diag_t d;
     int rc;
@@ -386,6 +393,104 @@ static void test_template_limits(void **state)
     trn_buf_fini(&out);
 }
 
+/* Every template in tests/data/template/go_text_template.txt against the
+ * output (or error) Go's text/template produced for the same data. */
+static void test_template_matches_go_recordings(void **state)
+{
+    (void)state;
+    FILE *f = fopen("tests/data/template/go_text_template.txt", "r");
+    assert_non_null(f);
+    trn_tval_t d = trn_tval_map(A, 8, 0);
+    trn_tval_map_put(A, &d, TRN_STR("s"), trn_tval_cstr("str"));
+    trn_tval_map_put(A, &d, TRN_STR("i"), trn_tval_int(42));
+    trn_tval_map_put(A, &d, TRN_STR("f"), trn_tval_float(3.25));
+    int64_t iv[] = {1, 2, 3};
+    trn_tval_map_put(A, &d, TRN_STR("l"), ints(iv, 3));
+    trn_tval_t m = trn_tval_map(A, 2, 0);
+    trn_tval_map_put(A, &m, TRN_STR("b"), trn_tval_int(2));
+    trn_tval_map_put(A, &m, TRN_STR("a"), trn_tval_int(1));
+    trn_tval_map_seal(&m);
+    trn_tval_map_put(A, &d, TRN_STR("m"), m);
+    trn_tval_map_put(A, &d, TRN_STR("e"), trn_tval_list(A, 0));
+    trn_tval_map_put(A, &d, TRN_STR("t"), trn_tval_bool(true));
+    trn_tval_map_seal(&d);
+    char line[4096], tmpl[4096] = "";
+    int n = 0, bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n') line[--len] = 0;
+        if (strncmp(line, "T: ", 3) == 0) {
+            snprintf(tmpl, sizeof tmpl, "%s", line + 3);
+            continue;
+        }
+        if (strncmp(line, "O: ", 3) != 0 && strncmp(line, "E: ", 3) != 0) continue;
+        char want[4096];
+        size_t k = 0;
+        for (const char *p = line + 3; *p && k + 1 < sizeof want; p++) {
+            if (*p == '\\' && p[1] == 'n') {
+                want[k++] = '\n';
+                p++;
+            } else if (*p == '\\' && p[1] == '\\') {
+                want[k++] = '\\';
+                p++;
+            } else {
+                want[k++] = *p;
+            }
+        }
+        want[k] = 0;
+        trn_diag_t dg;
+        int rc;
+        char *got = run_named("t", tmpl, &d, &rc, &dg);
+        n++;
+        bool is_err = line[0] == 'E';
+        if (is_err ? (rc == 0 || strcmp(dg.msg, want) != 0) : (rc != 0 || strcmp(got, want) != 0)) {
+            fprintf(stderr, "template %s\n  want %s\n  got  %s\n", tmpl, want, rc ? dg.msg : got);
+            bad++;
+        }
+    }
+    fclose(f);
+    assert_true(n > 90);
+    assert_int_equal(bad, 0);
+}
+
+/* Prometheus's humanize family and Go's %v/%e/%.3f over values spanning
+ * 60 orders of magnitude, against outputs recorded from Go. */
+static void test_template_humanize_matches_go_recordings(void **state)
+{
+    (void)state;
+    FILE *f = fopen("tests/data/template/go_humanize.txt", "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0, bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        line[strcspn(line, "\n")] = 0;
+        trn_tval_t v = trn_tval_float(strtod(line, NULL));
+        bool ts_err = strstr(line, "|ERR|") != NULL;
+        const char *tpl =
+            ts_err ? "{{ . }}|{{ humanize . }}|{{ humanize1024 . }}|{{ humanizeDuration . }}|"
+                     "{{ humanizePercentage . }}|ERR|{{ printf \"%e|%.3f\" . . }}"
+                   : "{{ . }}|{{ humanize . }}|{{ humanize1024 . }}|{{ humanizeDuration . }}|"
+                     "{{ humanizePercentage . }}|{{ humanizeTimestamp . }}|{{ printf \"%e|%.3f\" . "
+                     ". }}";
+        trn_diag_t d;
+        int rc;
+        char *got = run(tpl, &v, &rc, &d);
+        n++;
+        if (rc != 0 || strcmp(got, line) != 0) {
+            fprintf(stderr, "want %s\ngot  %s %s\n", line, got, d.msg);
+            bad++;
+        }
+        if (ts_err) {
+            run("{{ humanizeTimestamp . }}", &v, &rc, &d);
+            if (rc == 0) bad++;
+        }
+    }
+    fclose(f);
+    assert_true(n > 200);
+    assert_int_equal(bad, 0);
+}
+
 /* Found by fuzzing: a NUL verb byte must not reach C's printf. */
 static void test_template_printf_nul_verb(void **state)
 {
@@ -415,6 +520,8 @@ int main(void)
         cmocka_unit_test(test_template_parse_errors_have_positions),
         cmocka_unit_test(test_template_limits),
         cmocka_unit_test(test_template_printf_nul_verb),
+        cmocka_unit_test(test_template_matches_go_recordings),
+        cmocka_unit_test(test_template_humanize_matches_go_recordings),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

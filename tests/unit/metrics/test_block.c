@@ -265,6 +265,14 @@ static void test_senc_modes(void **state)
             assert_int_equal(out[i].t_ms, in[i].t_ms);
             assert_true(bits(out[i].v) == bits(in[i].v));
         }
+        trn_sample_t part[300];
+        size_t first;
+        assert_int_equal(trn_senc_decode_range((uint8_t *)b.data, b.len, in[100].t_ms, in[109].t_ms,
+                                               part, &first),
+                         10);
+        assert_int_equal(first, 100);
+        for (int i = 100; i < 110; i++)
+            assert_true(part[i].t_ms == in[i].t_ms && bits(part[i].v) == bits(in[i].v));
         for (size_t cut = 0; cut < b.len; cut++) /* truncations never decode past the end */
             assert_true(trn_senc_decode((uint8_t *)b.data, cut, out) < 300 ||
                         trn_senc_decode((uint8_t *)b.data, cut, out) == 300);

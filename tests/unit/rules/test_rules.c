@@ -323,7 +323,8 @@ static void test_rules_for_state_restored_after_restart(void **state)
     seed_data(s);
     trn_rule_manager_opts_t o = {.for_grace_period_ms = S(30)};
     trn_rule_manager_t *m = seed_manager(s, &o);
-    for (int64_t ts = T0; ts <= T0 + S(210); ts += S(30)) assert_int_equal(trn_rule_manager_eval_at(m, ts), 0);
+    for (int64_t ts = T0; ts <= T0 + S(210); ts += S(30))
+        assert_int_equal(trn_rule_manager_eval_at(m, ts), 0);
     assert_int_equal(firing_at(m, "HyperSDKPodDown"), 1); /* fired at T0+3m */
     trn_rule_manager_free(m);
     /* restarted 30s later: the first two evaluations see a new pending
@@ -343,7 +344,8 @@ static void test_rules_for_state_restored_after_restart(void **state)
     trn_store_t *s2 = mem_store();
     seed_data(s2);
     m = seed_manager(s2, &o);
-    for (int64_t ts = T0; ts <= T0 + S(90); ts += S(30)) assert_int_equal(trn_rule_manager_eval_at(m, ts), 0);
+    for (int64_t ts = T0; ts <= T0 + S(90); ts += S(30))
+        assert_int_equal(trn_rule_manager_eval_at(m, ts), 0);
     trn_rule_manager_free(m);
     m = seed_manager(s2, &o);
     assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(150)), 0);
@@ -419,6 +421,10 @@ static void test_rules_validation_errors(void **state)
     expect_invalid("groups:\n- name: g\n  rules:\n  - alert: A\n", "field 'expr' must be set", 4);
     expect_invalid("groups:\n- name: g\n- name: g\n",
                    "groupname: \"g\" is repeated in the same file", 3);
+    /* found by fuzzing: the repeated group's parsed rules were not released */
+    expect_invalid(
+        "groups:\n- name: g\n- name: g\n  rules:\n  - record: r\n    expr: m{a=~\"x.*\"}\n",
+        "groupname: \"g\" is repeated in the same file", 3);
     expect_invalid("groups:\n- rules: []\n", "Groupname must not be empty", 2);
     expect_invalid("groups:\n- name: g\n  bogus: 1\n", "unknown key \"bogus\"", 3);
     expect_invalid("apiVersion: v1\nkind: ConfigMap\n", "unsupported kind", 2);
@@ -533,6 +539,48 @@ static void test_rules_notify_firing_and_resolved(void **state)
     trn_store_close(s);
 }
 
+/* keep_firing_for holds a firing alert after its condition clears; a
+ * resolved alert is re-sent while kept and forgotten after 15 minutes. */
+static void test_rules_keep_firing_for_and_resolved_retention(void **state)
+{
+    (void)state;
+    trn_store_t *s = mem_store();
+    for (int64_t t = T0 - S(300); t <= T0 + S(3600); t += S(15))
+        put(s, "__name__=up,job=x", t, t < T0 + S(60) ? 0 : 1);
+    const char *text =
+        "groups:\n- name: g\n  interval: 30s\n  rules:\n  - alert: Down\n    expr: up == 0\n"
+        "    keep_firing_for: 90s\n";
+    trn_rules_config_t *c;
+    assert_int_equal(trn_rules_config_load_text("r.yml", text, strlen(text), 0, &c, NULL), 0);
+    trn_rule_manager_opts_t o = {.no_for_state_restore = true};
+    trn_rule_manager_t *m = trn_rule_manager_new(s, NULL, &o);
+    sink_t k = {0};
+    trn_rule_manager_set_notify(m, notify, &k);
+    assert_int_equal(trn_rule_manager_apply(m, c, NULL), 0);
+    assert_int_equal(trn_rule_manager_eval_at(m, T0), 0);
+    assert_int_equal(firing_at(m, "Down"), 1); /* no `for`: fires at once */
+    /* the condition clears at T0+60s; kept firing while < 90s */
+    for (int64_t ts = T0 + S(30); ts <= T0 + S(120); ts += S(30)) {
+        assert_int_equal(trn_rule_manager_eval_at(m, ts), 0);
+        assert_int_equal(firing_at(m, "Down"), 1);
+    }
+    int calls = k.calls;
+    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(150)), 0); /* 90s since T0+60s: resolved */
+    assert_int_equal(firing_at(m, "Down"), -1);
+    assert_int_equal(k.calls, calls + 1); /* the resolution is sent at once */
+    /* resolved alerts are re-sent every resend_delay while kept, then dropped */
+    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(180)), 0);
+    assert_int_equal(k.calls, calls + 1);
+    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(240)), 0);
+    assert_int_equal(k.calls, calls + 2);
+    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(150) + S(900) + S(30)), 0);
+    int before = k.calls;
+    assert_int_equal(trn_rule_manager_eval_at(m, T0 + S(150) + S(900) + S(120)), 0);
+    assert_int_equal(k.calls, before); /* forgotten: nothing left to send */
+    trn_rule_manager_free(m);
+    trn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_rules_reload_keeps_alert_state),
         cmocka_unit_test(test_rules_group_labels_limit_and_scalar),
         cmocka_unit_test(test_rules_notify_firing_and_resolved),
+        cmocka_unit_test(test_rules_keep_firing_for_and_resolved_retention),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

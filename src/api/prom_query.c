@@ -54,12 +54,22 @@ static void send_error(trn_http_resp_t *resp, int status, const char *type, cons
 static void send_code(trn_http_resp_t *resp, int code, const char *msg)
 {
     switch (code) {
-    case TRN_EINVAL: send_error(resp, 400, "bad_data", msg); break;
-    case TRN_ETIMEOUT: send_error(resp, 503, "timeout", msg); break;
-    case TRN_ECANCELED: send_error(resp, 503, "canceled", msg); break;
+    case TRN_EINVAL:
+        send_error(resp, 400, "bad_data", msg);
+        break;
+    case TRN_ETIMEOUT:
+        send_error(resp, 503, "timeout", msg);
+        break;
+    case TRN_ECANCELED:
+        send_error(resp, 503, "canceled", msg);
+        break;
     case TRN_ELIMIT:
-    case TRN_EEXEC: send_error(resp, 422, "execution", msg); break;
-    default: send_error(resp, 500, "internal", msg); break;
+    case TRN_EEXEC:
+        send_error(resp, 422, "execution", msg);
+        break;
+    default:
+        send_error(resp, 500, "internal", msg);
+        break;
     }
 }
 
@@ -95,7 +105,8 @@ static void put_strings(trn_json_t *j, const char *key, const char **v, size_t n
     if (!n) return;
     trn_json_key(j, key);
     trn_json_arr_begin(j);
-    for (size_t i = 0; i < n; i++) trn_json_str(j, v[i]);
+    for (size_t i = 0; i < n; i++)
+        trn_json_str(j, v[i]);
     trn_json_arr_end(j);
 }
 
@@ -192,7 +203,8 @@ static void write_result(trn_http_resp_t *resp, const trn_promql_value_t *v, boo
         trn_json_key(&j, "warnings");
         trn_json_arr_begin(&j);
         trn_json_str(&j, extra_warning);
-        for (size_t i = 0; i < v->n_warnings; i++) trn_json_str(&j, v->warnings[i]);
+        for (size_t i = 0; i < v->n_warnings; i++)
+            trn_json_str(&j, v->warnings[i]);
         trn_json_arr_end(&j);
     } else {
         put_strings(&j, "warnings", v->warnings, v->n_warnings);
@@ -211,13 +223,15 @@ static bool param_time(trn_http_req_t *req, trn_http_resp_t *resp, const char *n
             return true;
         }
         char msg[200];
-        snprintf(msg, sizeof msg, "invalid parameter \"%s\": cannot parse \"\" to a valid timestamp", name);
+        snprintf(msg, sizeof msg,
+                 "invalid parameter \"%s\": cannot parse \"\" to a valid timestamp", name);
         send_error(resp, 400, "bad_data", msg);
         return false;
     }
     if (trn_parse_time(trn_str_c(s), out) < 0) {
         char msg[300];
-        snprintf(msg, sizeof msg, "invalid parameter \"%s\": cannot parse \"%.100s\" to a valid timestamp", name, s);
+        snprintf(msg, sizeof msg,
+                 "invalid parameter \"%s\": cannot parse \"%.100s\" to a valid timestamp", name, s);
         send_error(resp, 400, "bad_data", msg);
         return false;
     }
@@ -259,7 +273,9 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
         int64_t ms;
         if (trn_parse_step(trn_str_c(t), &ms) < 0 || ms <= 0) {
             char msg[300];
-            snprintf(msg, sizeof msg, "invalid parameter \"timeout\": cannot parse \"%.100s\" to a valid duration", t);
+            snprintf(msg, sizeof msg,
+                     "invalid parameter \"timeout\": cannot parse \"%.100s\" to a valid duration",
+                     t);
             send_error(resp, 400, "bad_data", msg);
             return false;
         }
@@ -271,7 +287,9 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
         if (trn_parse_step(trn_str_c(lb), &ms) < 0 || ms < 0) {
             char msg[300];
             snprintf(msg, sizeof msg,
-                     "error parsing lookback delta duration: cannot parse \"%.100s\" to a valid duration", lb);
+                     "error parsing lookback delta duration: cannot parse \"%.100s\" to a valid "
+                     "duration",
+                     lb);
             send_error(resp, 400, "bad_data", msg);
             return false;
         }
@@ -283,7 +301,8 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
         char *end;
         long long v = strtoll(l, &end, 10);
         if (*end || v < 0) {
-            send_error(resp, 400, "bad_data", "invalid parameter \"limit\": limit must be a non-negative integer");
+            send_error(resp, 400, "bad_data",
+                       "invalid parameter \"limit\": limit must be a non-negative integer");
             return false;
         }
         *limit = (uint64_t)v;
@@ -360,19 +379,23 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     const char *ss = trn_http_param(req, "step");
     if (!ss || trn_parse_step(trn_str_c(ss), &step) < 0) {
         char msg[300];
-        snprintf(msg, sizeof msg, "invalid parameter \"step\": cannot parse \"%.100s\" to a valid duration", ss ? ss : "");
+        snprintf(msg, sizeof msg,
+                 "invalid parameter \"step\": cannot parse \"%.100s\" to a valid duration",
+                 ss ? ss : "");
         send_error(resp, 400, "bad_data", msg);
         return;
     }
     if (step <= 0) {
         send_error(resp, 400, "bad_data",
-                   "zero or negative query resolution step widths are not accepted. Try a positive integer");
+                   "zero or negative query resolution step widths are not accepted. Try a positive "
+                   "integer");
         return;
     }
     if ((end - start) / step > 11000) {
-        send_error(resp, 400, "bad_data",
-                   "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the "
-                   "query resolution (?step=XX)");
+        send_error(
+            resp, 400, "bad_data",
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the "
+            "query resolution (?step=XX)");
         return;
     }
     const char *q = trn_http_param(req, "query");

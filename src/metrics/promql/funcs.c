@@ -605,6 +605,34 @@ static const pq_expr_t *unparen(const pq_expr_t *e)
     return e;
 }
 
+/* Labels of absent()/absent_over_time()'s output: the first equality
+ * matcher of each name sets that label; any later matcher on a name removes
+ * it again (so {a="x", a!="y"} yields no label a); the metric name never. */
+static trn_labels_t absent_labels(pq_ev_t *ev, const pq_expr_t *vs)
+{
+    trn_labels_t ls = {trn__pq_alloc(ev, (vs->n_ms ? vs->n_ms : 1) * sizeof(trn_label_t)), 0};
+    bool *has = trn__pq_alloc(ev, (vs->n_ms ? vs->n_ms : 1) * sizeof *has);
+    for (size_t k = 0; k < vs->n_ms; k++) {
+        const trn_matcher_t *m = &vs->ms[k];
+        has[k] = false;
+        if (trn_str_eqc(m->name, TRN_METRIC_NAME)) continue;
+        bool seen_eq = false;
+        for (size_t j = 0; j < k; j++)
+            if (has[j] && trn_str_eq(vs->ms[j].name, m->name)) seen_eq = true;
+        size_t w = 0;
+        for (size_t j = 0; j < ls.n; j++)
+            if (!trn_str_eq(ls.v[j].name, m->name)) ls.v[w++] = ls.v[j];
+        ls.n = w;
+        if (m->type == TRN_MATCH_EQ && !seen_eq) {
+            ls.v[ls.n++] = (trn_label_t){m->name, m->value};
+            has[k] = true;
+        }
+    }
+    trn_labels_sort(&ls);
+    trn_labels_drop_empty(&ls);
+    return ls;
+}
+
 static pq_vec_t eval_range_call(pq_ev_t *ev, const pq_expr_t *e)
 {
     rctx_t c;
@@ -636,26 +664,7 @@ static pq_vec_t eval_range_call(pq_ev_t *ev, const pq_expr_t *e)
         trn_labels_t ls = {NULL, 0};
         if (a->kind == PQ_MSEL) {
             const pq_expr_t *vs = a->inner;
-            ls.v = trn__pq_alloc(ev, (vs->n_ms ? vs->n_ms : 1) * sizeof(trn_label_t));
-            for (size_t k = 0; k < vs->n_ms; k++) {
-                const trn_matcher_t *m = &vs->ms[k];
-                if (trn_str_eqc(m->name, TRN_METRIC_NAME)) continue;
-                /* first equality matcher of a name sets it; any other matcher on
-                 * that name removes it */
-                bool dup = false;
-                for (size_t j = 0; j < k; j++)
-                    if (trn_str_eq(vs->ms[j].name, m->name)) dup = true;
-                if (m->type == TRN_MATCH_EQ && !dup) {
-                    ls.v[ls.n++] = (trn_label_t){m->name, m->value};
-                } else {
-                    size_t w = 0;
-                    for (size_t j = 0; j < ls.n; j++)
-                        if (!trn_str_eq(ls.v[j].name, m->name)) ls.v[w++] = ls.v[j];
-                    ls.n = w;
-                }
-            }
-            trn_labels_sort(&ls);
-            trn_labels_drop_empty(&ls);
+            ls = absent_labels(ev, vs);
         }
         pq_series_t *o = NULL;
         for (size_t i = 0; i < ev->n_steps; i++) {
@@ -1320,24 +1329,7 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
         const pq_expr_t *a = unparen(e->args[0]);
         trn_labels_t ls = {NULL, 0};
         if (a->kind == PQ_VSEL) {
-            ls.v = trn__pq_alloc(ev, (a->n_ms ? a->n_ms : 1) * sizeof(trn_label_t));
-            for (size_t k = 0; k < a->n_ms; k++) {
-                const trn_matcher_t *m = &a->ms[k];
-                if (trn_str_eqc(m->name, TRN_METRIC_NAME)) continue;
-                bool dup = false;
-                for (size_t j = 0; j < k; j++)
-                    if (trn_str_eq(a->ms[j].name, m->name)) dup = true;
-                if (m->type == TRN_MATCH_EQ && !dup) {
-                    ls.v[ls.n++] = (trn_label_t){m->name, m->value};
-                } else {
-                    size_t w = 0;
-                    for (size_t j = 0; j < ls.n; j++)
-                        if (!trn_str_eq(ls.v[j].name, m->name)) ls.v[w++] = ls.v[j];
-                    ls.n = w;
-                }
-            }
-            trn_labels_sort(&ls);
-            trn_labels_drop_empty(&ls);
+            ls = absent_labels(ev, a);
         }
         for (size_t i = 0; i < ns; i++) {
             bool any = false;

@@ -170,6 +170,18 @@ static void test_eval_known_values(void **state)
     assert_int_equal(r.rc, 0);
     assert_true(trn_str_eqc(trn_labels_get(&r.v.vec[0].labels, "floor"), "f-x"));
     done(&r);
+    /* absent(): the first equality matcher sets a label, later ones on the name drop it */
+    run(&r, "absent(nope{a=\"x\", a!=\"y\", b=\"c\"})", false, 0, 0, 0, NULL, 0);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.v.n_vec, 1);
+    assert_int_equal(r.v.vec[0].labels.n, 1);
+    assert_true(trn_str_eqc(trn_labels_get(&r.v.vec[0].labels, "b"), "c"));
+    done(&r);
+    run(&r, "absent_over_time(nope{a!=\"y\", a=\"x\"}[5m])", false, 0, 0, 0, NULL, 0);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.v.n_vec, 1);
+    assert_true(trn_str_eqc(trn_labels_get(&r.v.vec[0].labels, "a"), "x"));
+    done(&r);
     /* an annotation with its position */
     run(&r, "rate(temp[5m])", false, 1800000, 0, 0, NULL, 0);
     assert_int_equal(r.rc, 0);

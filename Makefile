@@ -8,7 +8,7 @@
 
 CC      ?= gcc
 MAKEFLAGS += -j$(shell nproc)
-PKGS    := libmicrohttpd yaml-0.1 libpcre2-8 libcurl libzstd jansson zlib
+PKGS    := libmicrohttpd yaml-0.1 libpcre2-8 libcurl libzstd jansson zlib libcrypto
 MODE    ?= release
 SANITIZE ?=
 ifneq ($(SANITIZE),)

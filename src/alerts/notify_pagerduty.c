@@ -8,6 +8,7 @@
  * endpoint (Alertmanager always does; trine honours an explicit url). */
 #include "alerts/am_int.h"
 
+#include "core/digest.h"
 #include "core/err.h"
 #include "core/json.h"
 
@@ -56,7 +57,7 @@ int trn__am_send_pagerduty(const trn_am_integration_t *in, const trn__am_notific
     int rc = trn__am_tctx_init(&t, in, n);
     bool resolve = !strcmp(trn__am_group_status(n), "resolved");
     char hash[65];
-    trn__am_sha256_hex(n->group_key, strlen(n->group_key), hash);
+    trn_sha256_hex(n->group_key, strlen(n->group_key), hash);
     const char *service_key = trn__am_tx(&t, "service_key");
     bool v1 = *service_key != 0;
     trn_buf_t b;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The webhook integration: POSTs Alertmanager's webhook message (version
- * "4") as JSON — the template data (receiver, status, alerts with status,
- * labels, annotations, times, generatorURL, fingerprint; group, common
- * labels and annotations; externalURL) plus version, groupKey and
- * truncatedAlerts. Keys appear in Alertmanager's order; label maps are
- * sorted like Go's. A firing alert's endsAt is Go's zero time, as
- * Alertmanager hides an end that has not been reached. max_alerts > 0 cuts
- * the list and reports the rest in truncatedAlerts. */
+ * "4") as JSON — the template data (receiver, regex-quoted as Alertmanager
+ * does; status; alerts with status, labels, annotations, times,
+ * generatorURL, fingerprint; group, common labels and annotations;
+ * externalURL) plus version, groupKey and truncatedAlerts. Keys appear in
+ * Alertmanager's order; label maps are sorted like Go's. A firing alert's
+ * endsAt is Go's zero time, as Alertmanager hides an end that has not been
+ * reached. max_alerts > 0 cuts the list and reports the rest in
+ * truncatedAlerts. */
 #include "alerts/am_int.h"
 
 #include "core/alloc.h"
@@ -15,6 +16,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int trn__am_send_webhook(const trn_am_integration_t *in, const trn__am_notification_t *n, char *err,
                          size_t err_len)
@@ -26,8 +28,16 @@ int trn__am_send_webhook(const trn_am_integration_t *in, const trn__am_notificat
     trn_json_t j;
     trn_json_init(&j, &b);
     trn_json_obj_begin(&j);
+    /* Alertmanager's template data quotes the name as a regex (QuoteMeta) */
     trn_json_key(&j, "receiver");
-    trn_json_str(&j, n->receiver);
+    trn_buf_t q;
+    trn_buf_init(&q);
+    for (const char *p = n->receiver; *p; p++) {
+        if (strchr("\\.+*?()|[]{}^$", *p)) trn_buf_putc(&q, '\\');
+        trn_buf_putc(&q, *p);
+    }
+    trn_json_strn(&j, q.data ? q.data : "", q.len);
+    trn_buf_fini(&q);
     trn_json_key(&j, "status");
     trn_json_str(&j, trn__am_group_status(n));
     trn_json_key(&j, "alerts");

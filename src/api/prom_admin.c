@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* POST /api/v1/admin/tsdb/flush: trn_store_flush, then 204 No Content (the
- * status Prometheus's admin endpoints answer with when there is nothing to
- * return). A failure is the Prometheus error envelope with the store's
- * message. */
+/* TSDB admin: `POST /api/v1/admin/tsdb/flush` cuts the head into a block
+ * now and compacts, so the data's final on-disk form can be measured (the
+ * benchmark) or shipped without waiting for the block range to fill. It is
+ * trine's own endpoint, under Prometheus's admin prefix; VictoriaMetrics's
+ * equivalent is /internal/force_flush. Answers 204 like Prometheus's admin
+ * calls, or the error envelope. */
 #include "api/prom_admin.h"
-#include "core/diag.h"
 #include "metrics/store.h"
 
 static void flush(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
@@ -15,12 +16,12 @@ static void flush(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_diag_init(&d);
     int rc = trn_store_flush(api->store, &d);
     if (rc < 0) {
-        trn_api_prom_error_code(resp, rc, d.msg);
+        trn_api_prom_error(resp, 500, "internal", d.msg[0] ? d.msg : "flush failed");
         return;
     }
     resp->status = 204;
 }
 
 const trn_route_t trn_api_prom_admin_routes[] = {
-    {.method = "POST", .pattern = "/api/v1/admin/tsdb/flush", .fn = flush},
+    {.method = "POST|PUT", .pattern = "/api/v1/admin/tsdb/flush", .fn = flush},
 };

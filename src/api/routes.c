@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "api/health.h"
 #include "api/prom_admin.h"
+#include "api/prom_admin.h"
 #include "api/prom_query.h"
 #include "api/prom_rules.h"
 #include "api/prom_series.h"
@@ -17,6 +18,7 @@ const trn_route_table_t trn_api_tables[] = {
     {trn_api_health_routes, TRN_API_HEALTH_N_ROUTES},
     {trn_api_prom_status_routes, TRN_API_PROM_STATUS_N_ROUTES},
     {trn_api_prom_series_routes, TRN_API_PROM_SERIES_N_ROUTES},
+    {trn_api_prom_admin_routes, TRN_API_PROM_ADMIN_N_ROUTES},
     {trn_api_prom_write_routes, TRN_API_PROM_WRITE_N_ROUTES},
     {trn_api_prom_targets_routes, TRN_API_PROM_TARGETS_N_ROUTES},
     {trn_api_prom_query_routes, TRN_API_PROM_QUERY_N_ROUTES},

@@ -45,6 +45,25 @@ bool trn_labels_equal(const trn_labels_t *a, const trn_labels_t *b)
 
 uint64_t trn_labels_hash(const trn_labels_t *ls)
 {
+    /* Typical label sets fit a stack buffer: one-shot XXH3 over the same
+     * bytes gives the same value as the streaming API, several times faster
+     * for short inputs (this runs once per series per append). */
+    char buf[1024];
+    size_t n = 0;
+    for (size_t i = 0; i < ls->n; i++)
+        n += ls->v[i].name.len + ls->v[i].value.len + 2;
+    if (n <= sizeof buf) {
+        size_t k = 0;
+        for (size_t i = 0; i < ls->n; i++) {
+            if (ls->v[i].name.len) memcpy(buf + k, ls->v[i].name.p, ls->v[i].name.len);
+            k += ls->v[i].name.len;
+            buf[k++] = '\xff';
+            if (ls->v[i].value.len) memcpy(buf + k, ls->v[i].value.p, ls->v[i].value.len);
+            k += ls->v[i].value.len;
+            buf[k++] = '\xff';
+        }
+        return XXH3_64bits(buf, k);
+    }
     XXH3_state_t st;
     XXH3_64bits_reset(&st);
     static const char sep = '\xff';
@@ -101,10 +120,14 @@ bool trn_utf8_valid(const char *p, size_t n)
         }
         size_t k;
         uint32_t cp;
-        if ((c & 0xe0) == 0xc0) k = 1, cp = c & 0x1f;
-        else if ((c & 0xf0) == 0xe0) k = 2, cp = c & 0x0f;
-        else if ((c & 0xf8) == 0xf0) k = 3, cp = c & 0x07;
-        else return false;
+        if ((c & 0xe0) == 0xc0)
+            k = 1, cp = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0)
+            k = 2, cp = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0)
+            k = 3, cp = c & 0x07;
+        else
+            return false;
         for (size_t j = 1; j <= k; j++) {
             if (i + j >= n || (s[i + j] & 0xc0) != 0x80) return false;
             cp = (cp << 6) | (s[i + j] & 0x3f);
@@ -167,10 +190,14 @@ static void put_escaped(trn_buf_t *out, trn_str_t s)
 {
     for (size_t i = 0; i < s.len; i++) {
         char c = s.p[i];
-        if (c == '\\') trn_buf_append(out, "\\\\", 2);
-        else if (c == '"') trn_buf_append(out, "\\\"", 2);
-        else if (c == '\n') trn_buf_append(out, "\\n", 2);
-        else trn_buf_putc(out, c);
+        if (c == '\\')
+            trn_buf_append(out, "\\\\", 2);
+        else if (c == '"')
+            trn_buf_append(out, "\\\"", 2);
+        else if (c == '\n')
+            trn_buf_append(out, "\\n", 2);
+        else
+            trn_buf_putc(out, c);
     }
 }
 

@@ -5,6 +5,7 @@
 #include "core/str.h"
 #include "core/alloc.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,27 +69,78 @@ char *trn_buf_steal(trn_buf_t *b, size_t *len)
     return p;
 }
 
-/* Shortest round-tripping digits of v in %e form: mantissa digits and exp10. */
+/* Shortest round-tripping digits of v in %e form: mantissa (trailing zeros
+ * removed) in tmp, returns the digit count, exp10 out. A double's shortest
+ * form has at most 17 digits, and when it has k <= 15 the 15-digit rounding
+ * is those k digits followed by zeros (the representation error is below
+ * half a unit of the 15th digit), so at most three tries are needed. */
 static int shortest_e(char tmp[40], double v, int *exp10)
 {
     int prec;
-    for (prec = 1; prec < 17; prec++) {
+    /* Subnormals carry fewer bits, so their shortest form may be shorter
+     * than the 15-digit rounding shows: search from one digit there. */
+    for (prec = fabs(v) < DBL_MIN ? 1 : 15; prec < 17; prec++) {
         snprintf(tmp, 40, "%.*e", prec - 1, v);
         if (strtod(tmp, NULL) == v) break;
     }
-    snprintf(tmp, 40, "%.*e", prec - 1, v);
+    if (prec == 17) snprintf(tmp, 40, "%.16e", v);
     char *e = strchr(tmp, 'e');
     *exp10 = atoi(e + 1);
     *e = 0;
-    return prec;
+    /* strip trailing zeros of the mantissa ("1.50000" -> "1.5", "2.000" -> "2") */
+    char *dot = strchr(tmp, '.');
+    if (dot) {
+        char *end = e - 1;
+        while (end > dot && *end == '0') *end-- = 0;
+        if (end == dot) *end = 0;
+    }
+    int digits = 0;
+    for (const char *p = tmp; *p; p++)
+        if (*p >= '0' && *p <= '9') digits++;
+    return digits;
 }
 
+/* Integers below 2^53 print exactly as themselves; the common case for
+ * counters, so it skips the digit search. */
+static int fmt_integer(char out[33], double v)
+{
+    return snprintf(out, 33, "%lld", (long long)v);
+}
+
+static bool is_small_integer(double v)
+{
+    return v == (double)(long long)v && fabs(v) < 9007199254740992.0;
+}
+
+/* Writes the shortest digits (mant, as "-d.ddd") in exponent form or in
+ * plain decimal form, placing the point by exp10 and padding with zeros
+ * (never printing digits beyond the shortest form, as Go does). */
 static int fmt_with(char out[33], double v, bool use_exp, int prec, int exp10, char *mant)
 {
+    (void)v;
+    (void)prec;
     if (use_exp) return snprintf(out, 33, "%se%c%02d", mant, exp10 < 0 ? '-' : '+', abs(exp10));
-    int decimals = prec - 1 - exp10;
-    if (decimals < 0) decimals = 0;
-    return snprintf(out, 33, "%.*f", decimals, v);
+    char digits[24];
+    int nd = 0;
+    bool neg = mant[0] == '-';
+    for (const char *p = mant; *p && nd < 23; p++)
+        if (*p >= '0' && *p <= '9') digits[nd++] = *p;
+    int n = 0;
+    if (neg) out[n++] = '-';
+    if (exp10 < 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = 0; i < -exp10 - 1 && n < 31; i++) out[n++] = '0';
+        for (int i = 0; i < nd && n < 32; i++) out[n++] = digits[i];
+    } else {
+        for (int i = 0; i <= exp10 && n < 32; i++) out[n++] = i < nd ? digits[i] : '0';
+        if (nd > exp10 + 1) {
+            out[n++] = '.';
+            for (int i = exp10 + 1; i < nd && n < 32; i++) out[n++] = digits[i];
+        }
+    }
+    out[n] = 0;
+    return n;
 }
 
 int trn_fmt_float(char out[33], double v)
@@ -96,6 +148,7 @@ int trn_fmt_float(char out[33], double v)
     if (isnan(v)) return snprintf(out, 33, "NaN");
     if (isinf(v)) return snprintf(out, 33, v > 0 ? "+Inf" : "-Inf");
     if (v == 0) return snprintf(out, 33, signbit(v) ? "-0" : "0");
+    if (is_small_integer(v)) return fmt_integer(out, v); /* below 1e21: never exponent form */
     char tmp[40];
     int exp10, prec = shortest_e(tmp, v, &exp10);
     double a = fabs(v);
@@ -107,6 +160,7 @@ int trn_fmt_float_g(char out[33], double v)
     if (isnan(v)) return snprintf(out, 33, "NaN");
     if (isinf(v)) return snprintf(out, 33, v > 0 ? "+Inf" : "-Inf");
     if (v == 0) return snprintf(out, 33, signbit(v) ? "-0" : "0");
+    if (is_small_integer(v) && fabs(v) < 1e6) return fmt_integer(out, v);
     char tmp[40];
     int exp10, prec = shortest_e(tmp, v, &exp10);
     return fmt_with(out, v, exp10 < -4 || exp10 >= 6, prec, exp10, tmp);

@@ -64,17 +64,18 @@ static void put_bits(trn_chunk_t *c, uint64_t v, unsigned nb)
         memset(c->buf + c->cap, 0, cap - c->cap);
         c->cap = cap;
     }
-    if (nb < 64) v &= (UINT64_C(1) << nb) - 1;
-    /* Write MSB first, at most 8 bits per step into partially filled bytes. */
-    while (nb) {
-        uint32_t byte = c->nbits >> 3, used = c->nbits & 7;
-        unsigned room = 8 - used;
-        unsigned take = nb < room ? nb : room;
-        uint8_t bits = (uint8_t)((v >> (nb - take)) & ((1u << take) - 1));
-        c->buf[byte] |= (uint8_t)(bits << (room - take));
-        c->nbits += take;
-        nb -= take;
+    if (nb > 56) { /* keep each store within one 64-bit window */
+        put_bits(c, v >> 32, nb - 32);
+        nb = 32;
     }
+    v &= (UINT64_C(1) << nb) - 1;
+    /* The byte at nbits holds `used` bits, everything after it is zero:
+     * merge into a big-endian 64-bit window and store it whole. */
+    uint32_t byte = c->nbits >> 3, used = c->nbits & 7;
+    uint64_t w = (uint64_t)c->buf[byte] << 56 | v << (64 - used - nb);
+    for (int i = 0; i < 8; i++)
+        c->buf[byte + (uint32_t)i] = (uint8_t)(w >> (56 - 8 * i));
+    c->nbits += nb;
 }
 
 static inline uint64_t f2u(double v)
@@ -168,10 +169,20 @@ static uint64_t get_bits(trn_chunk_iter_t *it, unsigned nb)
         it->pos = it->nbits;
         return 0;
     }
+    size_t byte = it->pos >> 3;
+    unsigned used = (unsigned)(it->pos & 7);
+    if (nb <= 56 && (it->nbits >> 3) - byte >= 8) { /* one 8-byte window */
+        uint64_t w = 0;
+        for (int i = 0; i < 8; i++)
+            w = w << 8 | it->p[byte + (size_t)i];
+        it->pos += nb;
+        return (w << used) >> (64 - nb);
+    }
     uint64_t v = 0;
     while (nb) {
-        size_t byte = it->pos >> 3;
-        unsigned used = (unsigned)(it->pos & 7), room = 8 - used;
+        byte = it->pos >> 3;
+        used = (unsigned)(it->pos & 7);
+        unsigned room = 8 - used;
         unsigned take = nb < room ? nb : room;
         uint8_t b = (uint8_t)(it->p[byte] >> (room - take)) & (uint8_t)((1u << take) - 1);
         v = (v << take) | b;

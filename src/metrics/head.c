@@ -50,11 +50,18 @@ struct trn_hseries {
     uint64_t n_samples;   /* chunk samples + ooo samples */
 };
 
+/* The hash sits in the slot so probing never touches a series it will not
+ * return (each touch would be a cache miss on a large head). */
+typedef struct hslot {
+    uint64_t hash;
+    trn_hseries_t *s;
+} hslot_t;
+
 struct trn_head {
     int64_t ooo_window_ms, new_series_window_ms;
     trn_intern_t *syms;
     trn_lindex_t *idx;
-    trn_hseries_t **by_hash; /* open addressing, cap power of two */
+    hslot_t *by_hash; /* open addressing, cap power of two */
     size_t hash_cap;
     trn_hseries_t **by_id;
     size_t id_cap;
@@ -123,9 +130,9 @@ static size_t hash_slot(const trn_head_t *h, const trn_labels_t *ls, uint64_t ha
 {
     size_t mask = h->hash_cap - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        trn_hseries_t *s = h->by_hash[i];
-        if (!s) return i;
-        if (s->hash == hash && ls && labels_equal(s, ls)) return i;
+        const hslot_t *e = &h->by_hash[i];
+        if (!e->s) return i;
+        if (e->hash == hash && ls && labels_equal(e->s, ls)) return i;
     }
 }
 
@@ -150,10 +157,27 @@ static void rebuild_tables(trn_head_t *h, size_t cap)
     for (size_t i = 0; i < old_cap; i++) {
         trn_hseries_t *s = old[i];
         if (!s) continue;
-        h->by_hash[hash_slot(h, NULL, s->hash)] = s;
+        h->by_hash[hash_slot(h, NULL, s->hash)] = (hslot_t){s->hash, s};
         h->by_id[id_slot(h, s->id)] = s;
     }
     free(old);
+}
+
+void trn_head_prefetch(const trn_head_t *h, uint64_t hash)
+{
+    __builtin_prefetch(&h->by_hash[hash & (h->hash_cap - 1)]);
+}
+
+void trn_hseries_prefetch_chunk(const trn_hseries_t *s)
+{
+    if (s->n_chunks) __builtin_prefetch(&s->chunks[s->n_chunks - 1], 1);
+}
+
+void trn_hseries_prefetch_tail(const trn_hseries_t *s)
+{
+    if (!s->n_chunks) return;
+    const trn_chunk_t *c = &s->chunks[s->n_chunks - 1];
+    if (c->buf) __builtin_prefetch(c->buf + (c->nbits >> 3), 1);
 }
 
 void trn_head_reserve_ids(trn_head_t *h, uint32_t next_id)
@@ -171,7 +195,7 @@ trn_hseries_t *trn_head_get_or_create(trn_head_t *h, const trn_labels_t *ls, uin
 {
     *created = false;
     size_t i = hash_slot(h, ls, hash);
-    trn_hseries_t *s = h->by_hash[i];
+    trn_hseries_t *s = h->by_hash[i].s;
     if (s) {
         if (id && s->id != id) return NULL;
         return s;
@@ -198,7 +222,7 @@ trn_hseries_t *trn_head_get_or_create(trn_head_t *h, const trn_labels_t *ls, uin
         trn_lindex_add(h->idx, n, v, id);
     }
     if (ls->n == 0) trn_lindex_add_id(h->idx, id);
-    h->by_hash[i] = s;
+    h->by_hash[i] = (hslot_t){hash, s};
     h->by_id[id_slot(h, id)] = s;
     h->n_series++;
     *created = true;

@@ -38,6 +38,11 @@ trn_hseries_t *trn_head_get_or_create(trn_head_t *h, const trn_labels_t *ls, uin
                                       uint32_t id, bool *created);
 /* Makes sure ids below next_id are never handed out (WAL replay). */
 void trn_head_reserve_ids(trn_head_t *h, uint32_t next_id);
+/* Cache hints for batched appends: the table slot a hash probes first, the
+ * series' open chunk header, then that chunk's tail. No effect on results. */
+void trn_head_prefetch(const trn_head_t *h, uint64_t hash);
+void trn_hseries_prefetch_chunk(const trn_hseries_t *s);
+void trn_hseries_prefetch_tail(const trn_hseries_t *s);
 /* Series by id, or NULL. */
 trn_hseries_t *trn_head_by_id(const trn_head_t *h, uint32_t id);
 uint32_t trn_hseries_id(const trn_hseries_t *s);

@@ -317,6 +317,9 @@ static void note_late(trn_store_t *s, uint32_t id, int64_t t, double v)
     s->late[s->n_late++] = (late_sample_t){id, t, v};
 }
 
+/* Series per prefetch window in trn_store_append. */
+#define APPEND_WINDOW 16
+
 int trn_store_append(trn_store_t *s, const trn_append_series_t *series, size_t n,
                      trn_append_result_t *res, trn_diag_t *d)
 {
@@ -326,40 +329,64 @@ int trn_store_append(trn_store_t *s, const trn_append_series_t *series, size_t n
     int64_t base_t = 0;
     for (size_t i = 0; i < n && !base_t; i++)
         if (series[i].n_samples) base_t = series[i].samples[0].t_ms;
+    /* Hash outside the lock. */
+    uint64_t stack_hashes[256], *hashes = n <= 256 ? stack_hashes : trn_xmalloc(n * sizeof *hashes);
+    for (size_t i = 0; i < n; i++)
+        hashes[i] = series[i].n_samples ? trn_labels_hash(&series[i].labels) : 0;
     pthread_rwlock_wrlock(&s->lock);
     if (s->wal) {
         s->rec_series.len = 0;
         s->rec_samples.len = 0;
         trn_walrec_samples_begin(&s->rec_samples, base_t);
     }
-    for (size_t i = 0; i < n; i++) {
-        const trn_append_series_t *as = &series[i];
-        if (!as->n_samples) continue;
-        bool created;
-        trn_hseries_t *hs =
-            trn_head_get_or_create(s->head, &as->labels, trn_labels_hash(&as->labels), 0, &created);
-        TRN_ASSERT(hs);
-        uint32_t id = trn_hseries_id(hs);
-        if (created) {
-            r.series_created++;
-            if (s->wal) trn_walrec_put_series(&s->rec_series, id, &as->labels);
-        }
-        for (size_t k = 0; k < as->n_samples; k++) {
-            const trn_sample_t *sm = &as->samples[k];
-            if (trn_head_append(s->head, hs, sm->t_ms, sm->v, false) == TRN_HEAD_TOO_OLD) {
-                r.too_old++;
-                continue;
+    /* A batch is a walk of cache misses (table slot, series, chunk header,
+     * chunk tail); going through it a window at a time, one step per pass,
+     * lets the prefetches of one pass land while the next pass runs. */
+    trn_hseries_t *win[APPEND_WINDOW];
+    for (size_t i0 = 0; i0 < n; i0 += APPEND_WINDOW) {
+        size_t i1 = n - i0 < APPEND_WINDOW ? n : i0 + APPEND_WINDOW;
+        for (size_t i = i0; i < i1; i++)
+            if (series[i].n_samples) trn_head_prefetch(s->head, hashes[i]);
+        for (size_t i = i0; i < i1; i++) {
+            const trn_append_series_t *as = &series[i];
+            win[i - i0] = NULL;
+            if (!as->n_samples) continue;
+            bool created;
+            trn_hseries_t *hs =
+                trn_head_get_or_create(s->head, &as->labels, hashes[i], 0, &created);
+            TRN_ASSERT(hs);
+            if (created) {
+                r.series_created++;
+                if (s->wal) trn_walrec_put_series(&s->rec_series, trn_hseries_id(hs), &as->labels);
             }
-            r.accepted++;
-            if (s->cutting && sm->t_ms < s->cut_t) note_late(s, id, sm->t_ms, sm->v);
-            if (s->wal) {
-                trn_walrec_put_sample(&s->rec_samples, base_t, id, sm->t_ms, sm->v);
-                has_samples = true;
+            trn_hseries_prefetch_chunk(hs);
+            win[i - i0] = hs;
+        }
+        for (size_t i = i0; i < i1; i++)
+            if (win[i - i0]) trn_hseries_prefetch_tail(win[i - i0]);
+        for (size_t i = i0; i < i1; i++) {
+            const trn_append_series_t *as = &series[i];
+            trn_hseries_t *hs = win[i - i0];
+            if (!hs) continue;
+            uint32_t id = trn_hseries_id(hs);
+            for (size_t k = 0; k < as->n_samples; k++) {
+                const trn_sample_t *sm = &as->samples[k];
+                if (trn_head_append(s->head, hs, sm->t_ms, sm->v, false) == TRN_HEAD_TOO_OLD) {
+                    r.too_old++;
+                    continue;
+                }
+                r.accepted++;
+                if (s->cutting && sm->t_ms < s->cut_t) note_late(s, id, sm->t_ms, sm->v);
+                if (s->wal) {
+                    trn_walrec_put_sample(&s->rec_samples, base_t, id, sm->t_ms, sm->v);
+                    has_samples = true;
+                }
             }
         }
         if (s->wal && (s->rec_samples.len > REC_FLUSH_BYTES || s->rec_series.len > REC_FLUSH_BYTES))
             pos = flush_records(s, base_t, &has_samples);
     }
+    if (hashes != stack_hashes) free(hashes);
     if (s->wal) {
         uint64_t p = flush_records(s, base_t, &has_samples);
         if (p) pos = p;

@@ -118,16 +118,14 @@ static trn_str_t expand(struct trn_rule_manager *m, trn_rule_t *r, trn_tmpl_t *t
     return trn_str_c(s ? s : "");
 }
 
-static int build_cand(struct trn_rule_manager *m, trn_rules_config_t *c, trn_rule_t *r, int64_t ts,
+static int build_cand(struct trn_rule_manager *m, const trn_tval_t *ext, trn_rule_t *r, int64_t ts,
                       const trn_promql_sample_t *smp, trn_arena_t *a, cand_t *out)
 {
-    trn_tval_t labels, ext, data;
-    if (trn_tval_from_labels(a, &smp->labels, &labels) < 0 ||
-        trn_tval_from_labels(a, &c->external_labels, &ext) < 0)
-        return TRN_ELIMIT;
+    trn_tval_t labels, data;
+    if (trn_tval_from_labels(a, &smp->labels, &labels) < 0) return TRN_ELIMIT;
     data = trn_tval_map(a, 4, TRN_TV_STRUCT);
     if (trn_tval_map_put(a, &data, TRN_STR("Labels"), labels) < 0 ||
-        trn_tval_map_put(a, &data, TRN_STR("ExternalLabels"), ext) < 0 ||
+        trn_tval_map_put(a, &data, TRN_STR("ExternalLabels"), *ext) < 0 ||
         trn_tval_map_put(a, &data, TRN_STR("ExternalURL"), trn_tval_cstr(m->external_url)) < 0 ||
         trn_tval_map_put(a, &data, TRN_STR("Value"), trn_tval_float(smp->v)) < 0)
         return TRN_ELIMIT;
@@ -197,8 +195,11 @@ int trn__alerting_eval(struct trn_rule_manager *m, trn_rules_config_t *c, trn_ru
 {
     cand_t *cs = n ? trn_arena_alloc(a, n * sizeof *cs) : NULL;
     if (n && !cs) return snprintf(err, errlen, "out of memory for alerts"), TRN_ELIMIT;
+    trn_tval_t ext; /* the same for every sample */
+    if (trn_tval_from_labels(a, &c->external_labels, &ext) < 0)
+        return snprintf(err, errlen, "out of memory for alerts"), TRN_ELIMIT;
     for (size_t i = 0; i < n; i++)
-        if (build_cand(m, c, r, ts, &vec[i], a, &cs[i]) < 0)
+        if (build_cand(m, &ext, r, ts, &vec[i], a, &cs[i]) < 0)
             return snprintf(err, errlen, "out of memory for alerts"), TRN_ELIMIT;
     if (n > 1) qsort(cs, n, sizeof *cs, cand_cmp);
     for (size_t i = 1; i < n; i++)

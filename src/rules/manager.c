@@ -82,10 +82,11 @@ static size_t write_output(trn_rule_manager_t *m, trn_rule_t *r, const out_vec_t
     series_set_t next = {0};
     size_t n_stale = 0;
     for (size_t i = 0; i < out->n; i++)
-        trn__series_set_add(&next, &out->v[i].labels, trn_labels_hash(&out->v[i].labels));
+        trn__series_set_add_from(&next, &out->v[i].labels, trn_labels_hash(&out->v[i].labels),
+                                 &r->prev);
+    /* what was not handed over to next has disappeared */
     for (size_t i = 0; i < r->prev.cap; i++)
-        if (r->prev.v[i].hash && !trn__series_set_has(&next, &r->prev.v[i].ls, r->prev.v[i].hash))
-            n_stale++;
+        if (r->prev.v[i].hash && !r->prev.v[i].moved) n_stale++;
     size_t total = out->n + n_stale;
     if (total) {
         trn_append_series_t *as = trn_arena_alloc(a, total * sizeof *as);
@@ -97,9 +98,7 @@ static size_t write_output(trn_rule_manager_t *m, trn_rule_t *r, const out_vec_t
                 as[k] = (trn_append_series_t){out->v[i].labels, &smp[k], 1};
             }
             for (size_t i = 0; i < r->prev.cap; i++) {
-                if (!r->prev.v[i].hash ||
-                    trn__series_set_has(&next, &r->prev.v[i].ls, r->prev.v[i].hash))
-                    continue;
+                if (!r->prev.v[i].hash || r->prev.v[i].moved) continue;
                 smp[k] = (trn_sample_t){t, stale_nan()};
                 as[k] = (trn_append_series_t){r->prev.v[i].ls, &smp[k], 1};
                 k++;
@@ -244,7 +243,8 @@ static int eval_group(trn_rule_manager_t *m, trn_rules_config_t *c, trn_rule_gro
     pthread_mutex_lock(&g->mu);
     /* like Prometheus, restore after the second evaluation, so that data
      * scraped since the restart is there to decide what is active */
-    if (g->evals_until_restore > 0 && --g->evals_until_restore == 0) trn__alerting_restore(m, g, ts);
+    if (g->evals_until_restore > 0 && --g->evals_until_restore == 0)
+        trn__alerting_restore(m, g, ts);
     g->last_eval_ms = ts;
     g->eval_seconds = (double)(mono_ns() - t0) / 1e9;
     g->last_samples = samples;

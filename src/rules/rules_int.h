@@ -16,6 +16,7 @@
 typedef struct hlabels {
     trn_labels_t ls;
     uint64_t hash;
+    bool moved; /* in a series set: the labels were handed to the next set */
 } hlabels_t;
 
 /* Open-addressing set of label sets keyed by hash (the series a rule
@@ -102,6 +103,10 @@ void trn__labels_heap_free(trn_labels_t *ls);
 /* Series sets. */
 bool trn__series_set_has(const series_set_t *s, const trn_labels_t *ls, uint64_t hash);
 void trn__series_set_add(series_set_t *s, const trn_labels_t *ls, uint64_t hash);
+/* Adds ls to s, taking the heap copy from prev when prev has the same
+ * series (marking it moved there) instead of copying again. */
+void trn__series_set_add_from(series_set_t *s, const trn_labels_t *ls, uint64_t hash,
+                              series_set_t *prev);
 void trn__series_set_free(series_set_t *s);
 /* Frees an alert's heap parts. */
 void trn__alert_fini(alert_t *a);

@@ -67,7 +67,7 @@ static size_t slot_of(const series_set_t *s, const trn_labels_t *ls, uint64_t ha
             *found = false;
             return i;
         }
-        if (e->hash == hash && trn_labels_equal(&e->ls, ls)) {
+        if (e->hash == hash && !e->moved && trn_labels_equal(&e->ls, ls)) {
             *found = true;
             return i;
         }
@@ -83,7 +83,22 @@ bool trn__series_set_has(const series_set_t *s, const trn_labels_t *ls, uint64_t
     return found;
 }
 
+static void series_set_insert(series_set_t *s, const trn_labels_t *ls, uint64_t hash,
+                              series_set_t *prev);
+
 void trn__series_set_add(series_set_t *s, const trn_labels_t *ls, uint64_t hash)
+{
+    series_set_insert(s, ls, hash, NULL);
+}
+
+void trn__series_set_add_from(series_set_t *s, const trn_labels_t *ls, uint64_t hash,
+                              series_set_t *prev)
+{
+    series_set_insert(s, ls, hash, prev);
+}
+
+static void series_set_insert(series_set_t *s, const trn_labels_t *ls, uint64_t hash,
+                              series_set_t *prev)
 {
     hash |= 1; /* 0 marks an empty slot */
     if ((s->n + 1) * 2 > s->cap) {
@@ -103,15 +118,25 @@ void trn__series_set_add(series_set_t *s, const trn_labels_t *ls, uint64_t hash)
     bool found;
     size_t k = slot_of(s, ls, hash, &found);
     if (found) return;
-    s->v[k].ls = trn__labels_heap_dup(ls);
     s->v[k].hash = hash;
+    s->v[k].moved = false;
     s->n++;
+    if (prev && prev->cap) {
+        bool in_prev;
+        size_t j = slot_of(prev, ls, hash, &in_prev);
+        if (in_prev && !prev->v[j].moved) {
+            s->v[k].ls = prev->v[j].ls;
+            prev->v[j].moved = true;
+            return;
+        }
+    }
+    s->v[k].ls = trn__labels_heap_dup(ls);
 }
 
 void trn__series_set_free(series_set_t *s)
 {
     for (size_t i = 0; i < s->cap; i++)
-        if (s->v[i].hash) trn__labels_heap_free(&s->v[i].ls);
+        if (s->v[i].hash && !s->v[i].moved) trn__labels_heap_free(&s->v[i].ls);
     free(s->v);
     memset(s, 0, sizeof *s);
 }

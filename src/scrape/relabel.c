@@ -25,7 +25,7 @@
 
 #include "core/alloc.h"
 #include "core/err.h"
-#include "scrape/md5.h"
+#include "core/digest.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

@@ -151,3 +151,20 @@ def test_logs_are_json_lines(trine):
         obj = json.loads(l)
         for k in ("ts", "level", "component", "msg"):
             assert k in obj
+
+
+def test_admin_flush_cuts_head_into_a_block(trine):
+    import os
+    t0 = 1_700_000_000_000
+    trine.import_text("".join(f'flush_me{{i="{i % 3}"}} {i} {t0 + i * 15000}\n' for i in range(300)))
+    r = trine.post("/api/v1/admin/tsdb/flush")
+    assert r.status == 204, r.text
+    mdir = os.path.join(trine.data_dir, "metrics")
+    blocks = [d for d in os.listdir(mdir) if d not in ("wal",) and os.path.isdir(os.path.join(mdir, d))]
+    assert blocks, os.listdir(mdir)
+    d = trine.api("/api/v1/query", {"query": "count_over_time(flush_me[1d])",
+                                   "time": str((t0 + 300 * 15000) / 1000)})
+    assert sorted(float(s["value"][1]) for s in d["result"]) == [100.0, 100.0, 100.0]
+    n_blocks = [float(l.split()[1]) for l in trine.get("/metrics").text.splitlines()
+                if l.startswith("trine_blocks ")]
+    assert n_blocks and n_blocks[0] >= 1

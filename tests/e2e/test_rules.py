@@ -141,3 +141,34 @@ def test_rule_self_metrics(trine_factory):
     body = wait_until(evaluated, timeout=10, what="rule metrics")
     assert 'trine_rule_group_rules{rule_group="' in body
     assert "trine_rule_evaluation_duration_seconds" in body
+
+
+def test_reload_keeps_alert_state_and_rejects_bad_rules(trine_factory):
+    t, path = start_with_rules(trine_factory, RULES)
+    now = int(time.time() * 1000)
+    t.import_text(f'e2e_up{{job="api",instance="10.0.0.1:80"}} 0 {now}\n')
+
+    def active_at():
+        for a in t.api("/api/v1/alerts")["alerts"]:
+            if a["labels"]["alertname"] == "E2EDown":
+                return a["activeAt"]
+        return None
+
+    before = wait_until(active_at, timeout=10, what="E2EDown active")
+    # add a rule: the unchanged alert keeps its state
+    with open(path, "a") as f:
+        f.write("      - record: job:e2e_up:count\n        expr: count by (job) (e2e_up)\n")
+    r = t.post("/-/reload")
+    assert r.status == 200, r.text
+    names = [r["name"] for g in groups_of(t) for r in g["rules"]]
+    assert "job:e2e_up:count" in names
+    assert active_at() == before
+
+    # a broken rule file fails the reload with its position; the old rules stay
+    with open(path, "a") as f:
+        f.write("      - record: bad\n        expr: sum(rate(x[5m])\n")
+    r = t.post("/-/reload")
+    assert r.status >= 400
+    assert "could not parse expression" in r.text and "rules.yml:" in r.text
+    assert "job:e2e_up:count" in [r["name"] for g in groups_of(t) for r in g["rules"]]
+    assert active_at() == before

@@ -11,6 +11,8 @@
 #include "core/timefmt.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void test_arena_budget_is_sticky(void **state)
@@ -51,6 +53,60 @@ static void test_fmt_float_matches_go(void **state)
         char out[33];
         trn_fmt_float(out, cases[i].v);
         assert_string_equal(out, cases[i].s);
+    }
+}
+
+/* Digits of the shortest round-trip form, found the slow sure way. */
+static int oracle_digits(double v)
+{
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+        if (strtod(tmp, NULL) == v) return prec;
+    }
+    return 17;
+}
+
+static int count_digits(const char *s)
+{
+    int n = 0, leading = 1;
+    for (const char *p = s; *p && *p != 'e'; p++) {
+        if (*p < '0' || *p > '9') continue;
+        if (leading && *p == '0') continue;
+        leading = 0;
+        n++;
+    }
+    /* trailing zeros of an integer part are not significant */
+    const char *e = strchr(s, 'e');
+    if (!strchr(s, '.') && !e) {
+        size_t len = strlen(s);
+        while (len > 1 && s[len - 1] == '0' && n > 1) len--, n--;
+    }
+    return n;
+}
+
+static void test_fmt_float_shortest_round_trip(void **state)
+{
+    (void)state;
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        union {
+            uint64_t u;
+            double d;
+        } u = {.u = x};
+        double v = u.d;
+        if (i % 4 == 1) v = (double)(x % 100000) / 100.0;     /* short decimals */
+        if (i % 4 == 2) v = (double)(int64_t)(x % 10000000);  /* integers */
+        if (isnan(v) || isinf(v)) continue;
+        char out[33];
+        trn_fmt_float(out, v);
+        if (strtod(out, NULL) != v) fail_msg("%s does not round-trip %.17g", out, v);
+        if (count_digits(out) > oracle_digits(v))
+            fail_msg("%s is longer than the shortest form of %.17g (%d digits)", out, v,
+                     oracle_digits(v));
+        trn_fmt_float_g(out, v);
+        if (strtod(out, NULL) != v) fail_msg("g: %s does not round-trip %.17g", out, v);
     }
 }
 
@@ -166,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_arena_budget_is_sticky),
         cmocka_unit_test(test_arena_mark_reset_reuses),
         cmocka_unit_test(test_fmt_float_matches_go),
+        cmocka_unit_test(test_fmt_float_shortest_round_trip),
         cmocka_unit_test(test_duration_parse_and_format),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_json_writer_commas_and_escapes),

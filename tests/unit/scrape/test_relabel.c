@@ -8,7 +8,7 @@
 #include "core/arena.h"
 #include "core/labels.h"
 #include "core/yaml.h"
-#include "scrape/md5.h"
+#include "core/digest.h"
 #include "scrape/relabel.h"
 
 #include <stdio.h>

@@ -25,7 +25,8 @@
 
 static void indent(trn_buf_t *out, int level)
 {
-    for (int i = 0; i < level; i++) trn_buf_puts(out, "  ");
+    for (int i = 0; i < level; i++)
+        trn_buf_puts(out, "  ");
 }
 
 /* Canonical text of e in *tmp (reset first); returns its length. */
@@ -55,8 +56,10 @@ static void pretty_trimmed(const pq_expr_t *e, int level, trn_buf_t *out)
     trn_buf_init(&b);
     pretty(e, level, &b);
     size_t s = 0, n = b.len;
-    while (s < n && isspace((unsigned char)b.data[s])) s++;
-    while (n > s && isspace((unsigned char)b.data[n - 1])) n--;
+    while (s < n && isspace((unsigned char)b.data[s]))
+        s++;
+    while (n > s && isspace((unsigned char)b.data[n - 1]))
+        n--;
     trn_buf_append(out, b.data + s, n - s);
     trn_buf_fini(&b);
 }

@@ -12,34 +12,45 @@
 static const struct {
     const char *in, *want;
 } cases[] = {
-    {"sum(x)by(a)",
-     "sum by (a) (x)"},
-    {"container_memory_usage_bytes{pod=~\"hypersdk-.*\"} /\ncontainer_spec_memory_limit_bytes{pod=~\"hypersdk-.*\"} > 0.9",
+    {"sum(x)by(a)", "sum by (a) (x)"},
+    {"container_memory_usage_bytes{pod=~\"hypersdk-.*\"} "
+     "/\ncontainer_spec_memory_limit_bytes{pod=~\"hypersdk-.*\"} > 0.9",
      "    container_memory_usage_bytes{pod=~\"hypersdk-.*\"}\n"
      "  /\n"
      "    container_spec_memory_limit_bytes{pod=~\"hypersdk-.*\"}\n"
      ">\n"
      "  0.9"},
-    {"topk by (job) (5, rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[5m]) * 100)",
+    {"topk by (job) (5, "
+     "rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[5m]) * "
+     "100)",
      "topk by (job) (\n"
      "  5,\n"
-     "  rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[5m]) * 100\n"
+     "  rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[5m]) * "
+     "100\n"
      ")"},
-    {"-(rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[5m]) + rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[1m]))",
+    {"-(rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[5m]) + "
+     "rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[1m]))",
      "-(\n"
-     "    rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[5m])\n"
+     "    "
+     "rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[5m])\n"
      "  +\n"
-     "    rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[1m])\n"
+     "    "
+     "rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[1m])\n"
      ")"},
-    {"max_over_time((rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[5m]) + 1)[1h:1m] offset 5m)",
+    {"max_over_time((rate(http_requests_total{job=\"api\",handler=\"/api/v1/"
+     "query_range\",code=~\"5..\"}[5m]) + 1)[1h:1m] offset 5m)",
      "max_over_time(\n"
-     "  (rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[5m]) + 1)[1h:1m] offset 5m\n"
+     "  (rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[5m]) "
+     "+ 1)[1h:1m] offset 5m\n"
      ")"},
-    {"rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[5m]) / on (job) group_left (instance) rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[1m])",
+    {"rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[5m]) / "
+     "on (job) group_left (instance) "
+     "rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[1m])",
      "  rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[5m])\n"
      "/ on (job) group_left (instance)\n"
      "  rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[1m])"},
-    {"label_replace(rate(http_requests_total{job=\"api\",handler=\"/api/v1/query_range\",code=~\"5..\"}[5m]), \"a\", \"$1\", \"b\", \"(.*)\")",
+    {"label_replace(rate(http_requests_total{job=\"api\",handler=\"/api/v1/"
+     "query_range\",code=~\"5..\"}[5m]), \"a\", \"$1\", \"b\", \"(.*)\")",
      "label_replace(\n"
      "  rate(http_requests_total{code=~\"5..\",handler=\"/api/v1/query_range\",job=\"api\"}[5m]),\n"
      "  \"a\",\n"

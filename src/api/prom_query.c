@@ -7,7 +7,8 @@
  *                        lookback_delta
  *   /api/v1/query_range  query, start, end, step (duration or float seconds),
  *                        timeout, limit, stats, lookback_delta
- *   /api/v1/format_query query -> the canonical text
+ *   /api/v1/format_query query -> the canonical text, split over lines
+ *                        as Prometheus's prettifier does past 100 bytes
  *   /api/v1/parse_query  query -> the AST as JSON (Prometheus's UI shape)
  *   /api/v1/query_exemplars  success with an empty list (trine keeps no
  *                        exemplars; Grafana only needs the probe to succeed)
@@ -439,7 +440,7 @@ static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
     }
     trn_buf_t b;
     trn_buf_init(&b);
-    trn_promql_format(e, &b);
+    trn_promql_format_pretty(e, &b);
     trn_promql_expr_release(e);
     resp->status = 200;
     resp->content_type = "application/json";

@@ -4,8 +4,8 @@
  * "sum by (a) (x)", "a + on (b) group_left (c) b", durations in
  * Prometheus's unit form, @ timestamps with three decimals, numbers in Go's
  * shortest 'f' form and strings Go-quoted. The output parses back to the
- * same tree, which the unit tests check (parse → print → parse). It is also
- * what /api/v1/format_query returns and what the test runner uses to re-run
+ * same tree, which the unit tests check (parse → print → parse). pretty.c
+ * lays it out for /api/v1/format_query; the test runner uses it to re-run
  * instant queries with an @ modifier added to every selector. */
 #include "metrics/promql/promql_int.h"
 

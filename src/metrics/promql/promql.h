@@ -98,6 +98,11 @@ trn_promql_type_t trn_promql_expr_type(const trn_promql_expr_t *e);
 /* Appends the canonical text of e (Prometheus's String() form) to out. */
 void trn_promql_format(const trn_promql_expr_t *e, trn_buf_t *out);
 
+/* Appends e as /api/v1/format_query shows it (Prometheus's Pretty(0)): the
+ * canonical text, with every node longer than 100 bytes split over lines
+ * indented two spaces per level. */
+void trn_promql_format_pretty(const trn_promql_expr_t *e, trn_buf_t *out);
+
 /* Writes e as one JSON value in the shape of Prometheus's
  * /api/v1/parse_query (its web UI's AST). */
 void trn_promql_ast_json(const trn_promql_expr_t *e, trn_json_t *j);

@@ -289,7 +289,9 @@ static void *group_main(void *arg)
         now = trn_now_ms();
         int64_t missed = (now - next) / iv - 1;
         if (missed > 0) {
+            /* skipped slots count as scheduled iterations too, as in Prometheus */
             if (g->c_missed) trn_counter_add(g->c_missed, (uint64_t)missed);
+            if (g->c_iterations) trn_counter_add(g->c_iterations, (uint64_t)missed);
             next += missed * iv;
         }
         next += iv;

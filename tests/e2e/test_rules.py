@@ -11,7 +11,9 @@ import pytest
 
 from conftest import wait_until
 
-SEED = "/work/shared/seed/hypersdk/prometheusrule.yaml"
+# the seed's PrometheusRule, copied unchanged from shared/seed/hypersdk
+SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "rules",
+                    "hypersdk-prometheusrule.yaml")
 
 RULES = """
 groups:

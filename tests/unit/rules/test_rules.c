@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEED "/work/shared/seed/hypersdk/prometheusrule.yaml"
+/* the seed's PrometheusRule, copied unchanged from shared/seed/hypersdk */
+#define SEED "tests/data/rules/hypersdk-prometheusrule.yaml"
 /* aligned to the groups' 30s interval */
 #define T0 1699999980000LL
 #define S(x) ((int64_t)(x)*1000)

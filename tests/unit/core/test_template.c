@@ -175,6 +175,18 @@ static void test_template_alert_data(void **state)
     expect(PRELUDE "{{ $labels.instance | stripPort }}", &d, "host");
     expect("{{ .Labels.SortedPairs.Values | join \",\" }}", &d, "HighMem,host:9100,hypersdk-0");
     expect("{{ .Labels.SortedPairs.Names | join \" \" }}", &d, "alertname instance pod");
+    /* alertname sorts first, as Alertmanager's SortedPairs does */
+    trn_label_t zb[] = {{TRN_STR("a"), TRN_STR("1")},
+                        {TRN_STR("alertname"), TRN_STR("X")},
+                        {TRN_STR("z"), TRN_STR("2")}};
+    trn_labels_t zs = {zb, 3};
+    trn_tval_t kv;
+    trn_tval_from_labels(A, &zs, &kv);
+    expect("{{ .SortedPairs.Names | join \",\" }}|{{ .Names | join \",\" }}|{{ .Values | join "
+           "\",\" }}",
+           &kv, "alertname,a,z|alertname,a,z|X,1,2");
+    expect("{{ range .SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}", &kv,
+           "alertname=X a=1 z=2 ");
     expect("{{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }};{{ end }}", &d,
            "alertname=HighMem;instance=host:9100;pod=hypersdk-0;");
     expect("{{ (.Labels.Remove (stringSlice \"pod\")).Names | join \",\" }}", &d,

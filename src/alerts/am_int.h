@@ -171,6 +171,12 @@ void trn__am_dispatch_insert(trn_alertmanager_t *am, trn__am_alert_t *a, int64_t
 /* Drops every group (config reload, shutdown); caller holds mu. */
 void trn__am_groups_clear(trn_alertmanager_t *am);
 int trn__am_dispatch_start(trn_alertmanager_t *am, trn_diag_t *d);
+/* Alertmanager's dedup decision for one integration: given the last log
+ * entry (NULL: never notified) and the group's current firing and resolved
+ * fingerprints, must a notification go out now? */
+bool trn__am_needs_update(const trn__am_nfe_t *e, const uint64_t *firing, size_t nf,
+                          const uint64_t *resolved, size_t nr, bool send_resolved,
+                          int64_t repeat_ms, int64_t now);
 void trn__am_dispatch_stop(trn_alertmanager_t *am);
 
 /* silences.c (caller holds mu unless said) */

@@ -293,9 +293,9 @@ static bool subset(const uint64_t *set, size_t n_set, const uint64_t *sub, size_
     return true;
 }
 
-static bool needs_update(const trn__am_nfe_t *e, const uint64_t *firing, size_t nf,
-                         const uint64_t *resolved, size_t nr, bool send_resolved, int64_t repeat_ms,
-                         int64_t now)
+bool trn__am_needs_update(const trn__am_nfe_t *e, const uint64_t *firing, size_t nf,
+                          const uint64_t *resolved, size_t nr, bool send_resolved,
+                          int64_t repeat_ms, int64_t now)
 {
     if (!e) return nf > 0;
     if (!subset(e->firing, e->n_firing, firing, nf)) return true;
@@ -324,8 +324,8 @@ static bool run_integration(trn_alertmanager_t *am, trn__am_job_t *j, const trn_
     trn_buf_printf(&kb, "%s\x1f%s\x1f%s\x1f%d", j->group_key, rcv->name, trn_am_kind_name(in->kind),
                    in->index);
     pthread_mutex_lock(&am->mu);
-    bool need = needs_update(trn__am_nflog_get(am, kb.data), firing, nf, resolved, nr,
-                             in->send_resolved, j->route->repeat_interval_ms, j->now);
+    bool need = trn__am_needs_update(trn__am_nflog_get(am, kb.data), firing, nf, resolved, nr,
+                                     in->send_resolved, j->route->repeat_interval_ms, j->now);
     pthread_mutex_unlock(&am->mu);
     bool ok = true;
     if (need) {

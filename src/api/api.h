@@ -7,6 +7,7 @@
 #ifndef TRN_API_API_H
 #define TRN_API_API_H
 
+#include "core/json.h"
 #include "core/registry.h"
 #include "net/http.h"
 
@@ -44,6 +45,10 @@ extern const trn_route_table_t trn_api_tables[];
 extern const size_t trn_api_n_tables;
 
 /* Prometheus-style JSON envelope helpers shared by handlers. */
+/* Starts a success envelope in resp->body: `{"status":"success","data":`;
+ * the caller writes the data value (and optionally "warnings"), then closes
+ * the object with trn_json_obj_end. */
+void trn_api_prom_success(trn_json_t *j, trn_http_resp_t *resp);
 /* Writes {"status":"error","errorType":type,"error":msg} with the status. */
 void trn_api_prom_error(trn_http_resp_t *resp, int http_status, const char *error_type,
                         const char *msg);

@@ -6,6 +6,15 @@
 #include "core/err.h"
 #include "core/json.h"
 
+void trn_api_prom_success(trn_json_t *j, trn_http_resp_t *resp)
+{
+    trn_json_init(j, &resp->body);
+    trn_json_obj_begin(j);
+    trn_json_key(j, "status");
+    trn_json_str(j, "success");
+    trn_json_key(j, "data");
+}
+
 void trn_api_prom_error(trn_http_resp_t *resp, int http_status, const char *error_type,
                         const char *msg)
 {

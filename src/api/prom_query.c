@@ -7,7 +7,8 @@
  *                        lookback_delta
  *   /api/v1/query_range  query, start, end, step (duration or float seconds),
  *                        timeout, limit, stats, lookback_delta
- *   /api/v1/format_query query -> the canonical text
+ *   /api/v1/format_query query -> the canonical text, split over lines
+ *                        as Prometheus's prettifier does past 100 bytes
  *   /api/v1/parse_query  query -> the AST as JSON (Prometheus's UI shape)
  *   /api/v1/query_exemplars  success with an empty list (trine keeps no
  *                        exemplars; Grafana only needs the probe to succeed)
@@ -30,6 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each query evaluates in its own arena with this byte budget (the engine's
+ * memory limit); the result is encoded into the response before it goes. */
+#define QUERY_MAX_BYTES ((size_t)512 << 20)
+
 static void send_error(trn_http_resp_t *resp, int status, const char *type, const char *msg)
 {
     resp->status = status;
@@ -50,12 +55,22 @@ static void send_error(trn_http_resp_t *resp, int status, const char *type, cons
 static void send_code(trn_http_resp_t *resp, int code, const char *msg)
 {
     switch (code) {
-    case TRN_EINVAL: send_error(resp, 400, "bad_data", msg); break;
-    case TRN_ETIMEOUT: send_error(resp, 503, "timeout", msg); break;
-    case TRN_ECANCELED: send_error(resp, 503, "canceled", msg); break;
+    case TRN_EINVAL:
+        send_error(resp, 400, "bad_data", msg);
+        break;
+    case TRN_ETIMEOUT:
+        send_error(resp, 503, "timeout", msg);
+        break;
+    case TRN_ECANCELED:
+        send_error(resp, 503, "canceled", msg);
+        break;
     case TRN_ELIMIT:
-    case TRN_EEXEC: send_error(resp, 422, "execution", msg); break;
-    default: send_error(resp, 500, "internal", msg); break;
+    case TRN_EEXEC:
+        send_error(resp, 422, "execution", msg);
+        break;
+    default:
+        send_error(resp, 500, "internal", msg);
+        break;
     }
 }
 
@@ -91,7 +106,8 @@ static void put_strings(trn_json_t *j, const char *key, const char **v, size_t n
     if (!n) return;
     trn_json_key(j, key);
     trn_json_arr_begin(j);
-    for (size_t i = 0; i < n; i++) trn_json_str(j, v[i]);
+    for (size_t i = 0; i < n; i++)
+        trn_json_str(j, v[i]);
     trn_json_arr_end(j);
 }
 
@@ -188,7 +204,8 @@ static void write_result(trn_http_resp_t *resp, const trn_promql_value_t *v, boo
         trn_json_key(&j, "warnings");
         trn_json_arr_begin(&j);
         trn_json_str(&j, extra_warning);
-        for (size_t i = 0; i < v->n_warnings; i++) trn_json_str(&j, v->warnings[i]);
+        for (size_t i = 0; i < v->n_warnings; i++)
+            trn_json_str(&j, v->warnings[i]);
         trn_json_arr_end(&j);
     } else {
         put_strings(&j, "warnings", v->warnings, v->n_warnings);
@@ -207,13 +224,15 @@ static bool param_time(trn_http_req_t *req, trn_http_resp_t *resp, const char *n
             return true;
         }
         char msg[200];
-        snprintf(msg, sizeof msg, "invalid parameter \"%s\": cannot parse \"\" to a valid timestamp", name);
+        snprintf(msg, sizeof msg,
+                 "invalid parameter \"%s\": cannot parse \"\" to a valid timestamp", name);
         send_error(resp, 400, "bad_data", msg);
         return false;
     }
     if (trn_parse_time(trn_str_c(s), out) < 0) {
         char msg[300];
-        snprintf(msg, sizeof msg, "invalid parameter \"%s\": cannot parse \"%.100s\" to a valid timestamp", name, s);
+        snprintf(msg, sizeof msg,
+                 "invalid parameter \"%s\": cannot parse \"%.100s\" to a valid timestamp", name, s);
         send_error(resp, 400, "bad_data", msg);
         return false;
     }
@@ -255,7 +274,9 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
         int64_t ms;
         if (trn_parse_step(trn_str_c(t), &ms) < 0 || ms <= 0) {
             char msg[300];
-            snprintf(msg, sizeof msg, "invalid parameter \"timeout\": cannot parse \"%.100s\" to a valid duration", t);
+            snprintf(msg, sizeof msg,
+                     "invalid parameter \"timeout\": cannot parse \"%.100s\" to a valid duration",
+                     t);
             send_error(resp, 400, "bad_data", msg);
             return false;
         }
@@ -267,7 +288,9 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
         if (trn_parse_step(trn_str_c(lb), &ms) < 0 || ms < 0) {
             char msg[300];
             snprintf(msg, sizeof msg,
-                     "error parsing lookback delta duration: cannot parse \"%.100s\" to a valid duration", lb);
+                     "error parsing lookback delta duration: cannot parse \"%.100s\" to a valid "
+                     "duration",
+                     lb);
             send_error(resp, 400, "bad_data", msg);
             return false;
         }
@@ -279,7 +302,8 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
         char *end;
         long long v = strtoll(l, &end, 10);
         if (*end || v < 0) {
-            send_error(resp, 400, "bad_data", "invalid parameter \"limit\": limit must be a non-negative integer");
+            send_error(resp, 400, "bad_data",
+                       "invalid parameter \"limit\": limit must be a non-negative integer");
             return false;
         }
         *limit = (uint64_t)v;
@@ -311,12 +335,12 @@ static void handle_query(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
 {
     trn_api_ctx_t *ctx = vctx;
     const char *q = trn_http_param(req, "query");
-    trn_arena_t *a = trn_http_arena(req);
     trn_promql_opts_t o;
     uint64_t limit;
     if (!common_opts(ctx, req, resp, &o, &limit)) return;
     int64_t t;
     if (!param_time(req, resp, "time", &t, false, trn_now_ms())) return;
+    trn_arena_t *a = trn_arena_new(QUERY_MAX_BYTES);
     trn_diag_t d;
     trn_diag_init(&d);
     trn_promql_expr_t *e = NULL;
@@ -325,6 +349,7 @@ static void handle_query(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
         send_error(resp, 400, "bad_data", msg);
+        trn_arena_free(a);
         return;
     }
     trn_promql_value_t v;
@@ -332,16 +357,16 @@ static void handle_query(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_promql_expr_release(e);
     if (rc < 0) {
         send_code(resp, rc, d.msg);
-        return;
+    } else {
+        const char *w = apply_limit(&v, limit);
+        write_result(resp, &v, want_stats(req), w);
     }
-    const char *w = apply_limit(&v, limit);
-    write_result(resp, &v, want_stats(req), w);
+    trn_arena_free(a);
 }
 
 static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
 {
     trn_api_ctx_t *ctx = vctx;
-    trn_arena_t *a = trn_http_arena(req);
     trn_promql_opts_t o;
     uint64_t limit;
     if (!common_opts(ctx, req, resp, &o, &limit)) return;
@@ -355,19 +380,23 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     const char *ss = trn_http_param(req, "step");
     if (!ss || trn_parse_step(trn_str_c(ss), &step) < 0) {
         char msg[300];
-        snprintf(msg, sizeof msg, "invalid parameter \"step\": cannot parse \"%.100s\" to a valid duration", ss ? ss : "");
+        snprintf(msg, sizeof msg,
+                 "invalid parameter \"step\": cannot parse \"%.100s\" to a valid duration",
+                 ss ? ss : "");
         send_error(resp, 400, "bad_data", msg);
         return;
     }
     if (step <= 0) {
         send_error(resp, 400, "bad_data",
-                   "zero or negative query resolution step widths are not accepted. Try a positive integer");
+                   "zero or negative query resolution step widths are not accepted. Try a positive "
+                   "integer");
         return;
     }
     if ((end - start) / step > 11000) {
-        send_error(resp, 400, "bad_data",
-                   "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the "
-                   "query resolution (?step=XX)");
+        send_error(
+            resp, 400, "bad_data",
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the "
+            "query resolution (?step=XX)");
         return;
     }
     const char *q = trn_http_param(req, "query");
@@ -375,10 +404,12 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     trn_diag_t d;
     trn_diag_init(&d);
     trn_promql_expr_t *e = NULL;
+    trn_arena_t *a = trn_arena_new(QUERY_MAX_BYTES);
     if (trn_promql_parse(q, strlen(q), a, &e, &d) < 0) {
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
         send_error(resp, 400, "bad_data", msg);
+        trn_arena_free(a);
         return;
     }
     trn_promql_value_t v;
@@ -386,10 +417,11 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     trn_promql_expr_release(e);
     if (rc < 0) {
         send_code(resp, rc, d.msg);
-        return;
+    } else {
+        const char *w = apply_limit(&v, limit);
+        write_result(resp, &v, want_stats(req), w);
     }
-    const char *w = apply_limit(&v, limit);
-    write_result(resp, &v, want_stats(req), w);
+    trn_arena_free(a);
 }
 
 static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
@@ -408,7 +440,7 @@ static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
     }
     trn_buf_t b;
     trn_buf_init(&b);
-    trn_promql_format(e, &b);
+    trn_promql_format_pretty(e, &b);
     trn_promql_expr_release(e);
     resp->status = 200;
     resp->content_type = "application/json";

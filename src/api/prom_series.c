@@ -87,15 +87,6 @@ static void release(trn_promql_expr_t **keep, size_t n)
     for (size_t i = 0; keep && i < n; i++) trn_promql_expr_release(keep[i]);
 }
 
-static void begin(trn_json_t *j, trn_http_resp_t *resp)
-{
-    trn_json_init(j, &resp->body);
-    trn_json_obj_begin(j);
-    trn_json_key(j, "status");
-    trn_json_str(j, "success");
-    trn_json_key(j, "data");
-}
-
 static void end(trn_json_t *j, bool truncated)
 {
     if (truncated) {
@@ -158,7 +149,7 @@ static void series(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     }
     if (sel.n > 1 && n_all > 1) qsort(all, n_all, sizeof *all, cmp_series);
     trn_json_t j;
-    begin(&j, resp);
+    trn_api_prom_success(&j, resp);
     trn_json_arr_begin(&j);
     size_t emitted = 0;
     bool truncated = false;
@@ -233,7 +224,7 @@ static void names_or_values(trn_api_ctx_t *api, trn_http_req_t *req, trn_http_re
     }
     if (rounds > 1 && n_all > 1) qsort(all, n_all, sizeof *all, cmp_str);
     trn_json_t j;
-    begin(&j, resp);
+    trn_api_prom_success(&j, resp);
     trn_json_arr_begin(&j);
     size_t emitted = 0;
     bool truncated = false;

@@ -15,15 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void begin(trn_json_t *j, trn_http_resp_t *resp)
-{
-    trn_json_init(j, &resp->body);
-    trn_json_obj_begin(j);
-    trn_json_key(j, "status");
-    trn_json_str(j, "success");
-    trn_json_key(j, "data");
-}
-
 static void kv(trn_json_t *j, const char *k, const char *v)
 {
     trn_json_key(j, k);
@@ -35,7 +26,7 @@ static void buildinfo(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     (void)ctx;
     (void)req;
     trn_json_t j;
-    begin(&j, resp);
+    trn_api_prom_success(&j, resp);
     trn_json_obj_begin(&j);
     kv(&j, "version", TRN_VERSION);
     kv(&j, "revision", TRN_REVISION);
@@ -52,7 +43,7 @@ static void config(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     (void)req;
     trn_api_ctx_t *api = ctx;
     trn_json_t j;
-    begin(&j, resp);
+    trn_api_prom_success(&j, resp);
     trn_json_obj_begin(&j);
     kv(&j, "yaml", api->config_yaml ? api->config_yaml : "");
     trn_json_obj_end(&j);
@@ -65,7 +56,7 @@ static void flags(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_api_ctx_t *api = ctx;
     char dur[32];
     trn_json_t j;
-    begin(&j, resp);
+    trn_api_prom_success(&j, resp);
     trn_json_obj_begin(&j);
     trn_format_duration(dur, api->lookback_delta_ms);
     kv(&j, "query.lookback-delta", dur);
@@ -86,7 +77,7 @@ static void runtimeinfo(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_format_rfc3339_ms(ts, api->start_time_ms);
     if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, "");
     trn_json_t j;
-    begin(&j, resp);
+    trn_api_prom_success(&j, resp);
     trn_json_obj_begin(&j);
     kv(&j, "startTime", ts);
     kv(&j, "CWD", cwd);
@@ -123,7 +114,7 @@ static void tsdb(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_store_top_metrics(api->store, limit, a, &top, &n_top);
 
     trn_json_t j;
-    begin(&j, resp);
+    trn_api_prom_success(&j, resp);
     trn_json_obj_begin(&j);
     trn_json_key(&j, "headStats");
     trn_json_obj_begin(&j);
@@ -239,7 +230,7 @@ static void metadata(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     }
     if (c.only && !*c.only) c.only = NULL;
     trn_json_t j;
-    begin(&j, resp);
+    trn_api_prom_success(&j, resp);
     c.j = &j;
     trn_json_obj_begin(&j);
     trn_store_each_metadata(api->store, emit_meta, &c);

@@ -79,11 +79,7 @@ static void targets(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
         }
     }
     trn_json_t j;
-    trn_json_init(&j, &resp->body);
-    trn_json_obj_begin(&j);
-    trn_json_key(&j, "status");
-    trn_json_str(&j, "success");
-    trn_json_key(&j, "data");
+    trn_api_prom_success(&j, resp);
     trn_json_obj_begin(&j);
 
     trn_json_key(&j, "activeTargets");

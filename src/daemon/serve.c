@@ -10,6 +10,7 @@
 #include "core/version.h"
 #include "core/alloc.h"
 #include "core/err.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 
@@ -55,23 +56,6 @@ static int parse_args(int argc, char **argv, serve_args_t *a)
         else if ((v = flag_value(argc, argv, &i, "--alertmanager-config")))
             a->alertmanager_config = v;
         else return usage_error("unknown or incomplete flag", argv[i]);
-    }
-    return 0;
-}
-
-static int mkdirs(const char *path)
-{
-    char tmp[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof tmp) return TRN_EINVAL;
-    memcpy(tmp, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (tmp[i] == '/' || tmp[i] == 0) {
-            char c = tmp[i];
-            tmp[i] = 0;
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return TRN_EIO;
-            tmp[i] = c;
-        }
     }
     return 0;
 }
@@ -168,7 +152,7 @@ static int reload(void *daemon, trn_diag_t *d)
 static int start(trn_daemon_t *dm, trn_diag_t *d)
 {
     trn_config_t *c = dm->config;
-    if (mkdirs(c->metrics_dir) < 0)
+    if (trn_fs_mkdir_p(c->metrics_dir) < 0)
         return trn_diag_set(d, TRN_EIO, -1, "cannot create data directory %s: %s", c->data_dir,
                             strerror(errno));
     int64_t t0 = trn_mono_ns();

@@ -366,13 +366,14 @@ static int load_text(trn_rules_config_t *c, const char *file, const char *text, 
                 trn_promql_expr_release(g->rules[k].expr);
             goto out;
         }
-        for (size_t j = first; j < c->n_groups; j++)
+        /* counted before the check, so a failure releases its rules too */
+        c->n_groups++;
+        for (size_t j = first; j + 1 < c->n_groups; j++)
             if (strcmp(c->groups[j].name, g->name) == 0) {
                 rc = trn_yaml_error(d, groups->items[i],
                                     "groupname: \"%s\" is repeated in the same file", g->name);
                 goto out;
             }
-        c->n_groups++;
     }
 out:
     trn_yaml_free(doc);

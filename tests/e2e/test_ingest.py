@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Prometheus write endpoints against the real daemon.
 
-remote_write bodies are built here with a tiny protobuf encoder and
+remote_write bodies are built by the shared encoder in promwrite.py and
 compressed with python3-snappy (the block format Prometheus sends); the
 import endpoint gets exposition text. Good requests must be queryable
 afterwards; bad ones must get a 4xx whose message names the problem and
@@ -10,13 +10,13 @@ serving.
 """
 import json
 import os
-import struct
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
+
+from promwrite import RW_HEADERS, post, send, write_request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONFTEST = os.path.join(ROOT, "tests", "e2e", "conftest.py")
@@ -26,72 +26,15 @@ pytestmark = pytest.mark.skipif(not os.path.exists(CONFTEST),
                                 reason="the daemon fixture (tests/e2e/conftest.py) is not there yet")
 
 
-# --- a protobuf encoder just big enough for prometheus.WriteRequest ---
-
-def varint(v):
-    v &= (1 << 64) - 1
-    out = bytearray()
-    while v >= 0x80:
-        out.append(v & 0x7F | 0x80)
-        v >>= 7
-    out.append(v)
-    return bytes(out)
-
-
-def field_len(num, payload):
-    return varint(num << 3 | 2) + varint(len(payload)) + payload
-
-
-def field_varint(num, v):
-    return varint(num << 3) + varint(v)
-
-
-def field_double(num, v):
-    return varint(num << 3 | 1) + struct.pack("<d", v)
-
-
-def timeseries(labels, samples):
-    out = b""
-    for k, v in labels:
-        out += field_len(1, field_len(1, k.encode()) + field_len(2, v.encode()))
-    for value, ts in samples:
-        out += field_len(2, field_double(1, value) + field_varint(2, ts))
-    return out
-
-
-def write_request(series, metadata=()):
-    out = b"".join(field_len(1, timeseries(ls, ss)) for ls, ss in series)
-    for mtype, name, help_, unit in metadata:
-        out += field_len(3, field_varint(1, mtype) + field_len(2, name.encode()) +
-                         field_len(4, help_.encode()) + field_len(5, unit.encode()))
-    return out
-
-
 # --- HTTP helpers ---
-
-def post(url, body, headers=None):
-    req = urllib.request.Request(url, data=body, method="POST", headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
-
 
 def get(url):
     with urllib.request.urlopen(url, timeout=10) as r:
         return r.read().decode()
 
 
-RW_HEADERS = {
-    "Content-Encoding": "snappy",
-    "Content-Type": "application/x-protobuf",
-    "X-Prometheus-Remote-Write-Version": "0.1.0",
-}
-
-
 def remote_write(trine, raw, headers=RW_HEADERS):
-    return post(trine.url + "/api/v1/write", snappy.compress(raw), headers)
+    return send(trine.url, raw, headers)
 
 
 def instant(trine, query, at_ms):

@@ -126,18 +126,22 @@ static pq_vec_t agg_k(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *in, int32_t *gr
         if (mx > 1.0) {
             char b[40];
             snprintf(b, sizeof b, "%g", mx);
-            trn__pq_warn(ev, e->param, "ratio value should be between -1 and 1, got %s, capping to 1", b);
+            trn__pq_warn(ev, e->param,
+                         "ratio value should be between -1 and 1, got %s, capping to 1", b);
         }
         if (mn < -1.0) {
             char b[40];
             snprintf(b, sizeof b, "%g", mn);
-            trn__pq_warn(ev, e->param, "ratio value should be between -1 and 1, got %s, capping to -1", b);
+            trn__pq_warn(ev, e->param,
+                         "ratio value should be between -1 and 1, got %s, capping to -1", b);
         }
     } else {
         if (any_nan) trn__pq_fail(ev, TRN_EEXEC, "Parameter value is NaN");
         if (mx < 1) return out;
-        if (mn <= -9.223372036854775808e18) trn__pq_fail(ev, TRN_EEXEC, "Scalar value %g underflows int64", mn);
-        if (mx >= 9.223372036854775807e18) trn__pq_fail(ev, TRN_EEXEC, "Scalar value %g overflows int64", mx);
+        if (mn <= -9.223372036854775808e18)
+            trn__pq_fail(ev, TRN_EEXEC, "Scalar value %g underflows int64", mn);
+        if (mx >= 9.223372036854775807e18)
+            trn__pq_fail(ev, TRN_EEXEC, "Scalar value %g overflows int64", mx);
     }
     pq_series_t **map = trn__pq_alloc(ev, (in->n ? in->n : 1) * sizeof *map);
     memset(map, 0, (in->n ? in->n : 1) * sizeof *map);
@@ -146,7 +150,8 @@ static pq_vec_t agg_k(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *in, int32_t *gr
     size_t *hoff = trn__pq_alloc(ev, (ng ? ng : 1) * sizeof *hoff);
     size_t *gsize = trn__pq_alloc(ev, (ng ? ng : 1) * sizeof *gsize);
     memset(gsize, 0, (ng ? ng : 1) * sizeof *gsize);
-    for (size_t s = 0; s < in->n; s++) gsize[grp[s]]++;
+    for (size_t s = 0; s < in->n; s++)
+        gsize[grp[s]]++;
     size_t o = 0;
     for (size_t g = 0; g < ng; g++) {
         hoff[g] = o;
@@ -201,7 +206,8 @@ static pq_vec_t agg_k(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *in, int32_t *gr
         }
         for (size_t g = 0; g < ng; g++) {
             hent_t *h = heap + hoff[g];
-            if ((e->agg == AGG_TOPK || e->agg == AGG_BOTTOMK) && hn[g] > 1) sort_reverse(h, hn[g], less);
+            if ((e->agg == AGG_TOPK || e->agg == AGG_BOTTOMK) && hn[g] > 1)
+                sort_reverse(h, hn[g], less);
             for (size_t j = 0; j < hn[g]; j++) {
                 int32_t s = h[j].idx;
                 pq_series_t *os = ns == 1 ? NULL : map[s];
@@ -220,7 +226,8 @@ static pq_vec_t agg_k(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *in, int32_t *gr
 static pq_vec_t agg_count_values(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *in)
 {
     const pq_expr_t *pe = e->param;
-    while (pe->kind == PQ_PAREN) pe = pe->inner;
+    while (pe->kind == PQ_PAREN)
+        pe = pe->inner;
     trn_str_t lname = pe->str;
     if (!lname.len || !trn_utf8_valid(lname.p, lname.len)) {
         trn_buf_t b;
@@ -317,7 +324,8 @@ pq_vec_t trn__pq_eval_agg(pq_ev_t *ev, const pq_expr_t *e)
         qoff = trn__pq_alloc(ev, (ng ? ng : 1) * sizeof *qoff);
         size_t *cnt = trn__pq_alloc(ev, (ng ? ng : 1) * sizeof *cnt);
         memset(cnt, 0, (ng ? ng : 1) * sizeof *cnt);
-        for (size_t s = 0; s < in.n; s++) cnt[grp[s]]++;
+        for (size_t s = 0; s < in.n; s++)
+            cnt[grp[s]]++;
         size_t o = 0;
         for (size_t g = 0; g < ng; g++) {
             qoff[g] = o;
@@ -340,19 +348,26 @@ pq_vec_t trn__pq_eval_agg(pq_ev_t *ev, const pq_expr_t *e)
                 g->kc = 0;
                 switch (e->agg) {
                 case AGG_STDDEV:
-                case AGG_STDVAR: g->value = (isnan(f) || isinf(f)) ? NAN : 0; break;
-                case AGG_GROUP: g->value = 1; break;
+                case AGG_STDVAR:
+                    g->value = (isnan(f) || isinf(f)) ? NAN : 0;
+                    break;
+                case AGG_GROUP:
+                    g->value = 1;
+                    break;
                 case AGG_QUANTILE:
                     g->heap = qbuf + qoff[grp[s]];
                     g->heap[0] = f;
                     g->hn = 1;
                     break;
-                default: break;
+                default:
+                    break;
                 }
                 continue;
             }
             switch (e->agg) {
-            case AGG_SUM: trn__pq_kahan_inc(f, &g->value, &g->kc); break;
+            case AGG_SUM:
+                trn__pq_kahan_inc(f, &g->value, &g->kc);
+                break;
             case AGG_AVG:
                 g->count++;
                 if (!g->inc_mean) {
@@ -381,8 +396,11 @@ pq_vec_t trn__pq_eval_agg(pq_ev_t *ev, const pq_expr_t *e)
             case AGG_MIN:
                 if (g->value > f || isnan(g->value)) g->value = f;
                 break;
-            case AGG_COUNT: g->count++; break;
-            case AGG_GROUP: break;
+            case AGG_COUNT:
+                g->count++;
+                break;
+            case AGG_GROUP:
+                break;
             case AGG_STDDEV:
             case AGG_STDVAR: {
                 g->count++;
@@ -391,8 +409,11 @@ pq_vec_t trn__pq_eval_agg(pq_ev_t *ev, const pq_expr_t *e)
                 g->value += delta * (f - g->mean);
                 break;
             }
-            case AGG_QUANTILE: g->heap[g->hn++] = f; break;
-            default: break;
+            case AGG_QUANTILE:
+                g->heap[g->hn++] = f;
+                break;
+            default:
+                break;
             }
         }
         for (size_t gi = 0; gi < ng; gi++) {
@@ -400,13 +421,26 @@ pq_vec_t trn__pq_eval_agg(pq_ev_t *ev, const pq_expr_t *e)
             if (!g->seen) continue;
             double v = g->value;
             switch (e->agg) {
-            case AGG_AVG: v = g->inc_mean ? g->mean + g->kc : g->value / g->count + g->kc / g->count; break;
-            case AGG_COUNT: v = g->count; break;
-            case AGG_STDVAR: v = g->value / g->count; break;
-            case AGG_STDDEV: v = sqrt(g->value / g->count); break;
-            case AGG_QUANTILE: v = trn__pq_quantile(q[i], g->heap, g->hn); break;
-            case AGG_SUM: v = g->value + g->kc; break;
-            default: break;
+            case AGG_AVG:
+                v = g->inc_mean ? g->mean + g->kc : g->value / g->count + g->kc / g->count;
+                break;
+            case AGG_COUNT:
+                v = g->count;
+                break;
+            case AGG_STDVAR:
+                v = g->value / g->count;
+                break;
+            case AGG_STDDEV:
+                v = sqrt(g->value / g->count);
+                break;
+            case AGG_QUANTILE:
+                v = trn__pq_quantile(q[i], g->heap, g->hn);
+                break;
+            case AGG_SUM:
+                v = g->value + g->kc;
+                break;
+            default:
+                break;
             }
             out.s[gi].v[i] = v;
             out.s[gi].ok[i] = 1;
@@ -415,7 +449,8 @@ pq_vec_t trn__pq_eval_agg(pq_ev_t *ev, const pq_expr_t *e)
     size_t k = 0;
     for (size_t g = 0; g < out.n; g++) {
         bool any = false;
-        for (size_t i = 0; i < ns && !any; i++) any = out.s[g].ok[i];
+        for (size_t i = 0; i < ns && !any; i++)
+            any = out.s[g].ok[i];
         if (any) out.s[k++] = out.s[g];
     }
     out.n = k;

@@ -14,11 +14,16 @@
 static const char *vt_name(trn_promql_type_t t)
 {
     switch (t) {
-    case TRN_PROMQL_SCALAR: return "scalar";
-    case TRN_PROMQL_VECTOR: return "vector";
-    case TRN_PROMQL_MATRIX: return "matrix";
-    case TRN_PROMQL_STRING: return "string";
-    default: return "none";
+    case TRN_PROMQL_SCALAR:
+        return "scalar";
+    case TRN_PROMQL_VECTOR:
+        return "vector";
+    case TRN_PROMQL_MATRIX:
+        return "matrix";
+    case TRN_PROMQL_STRING:
+        return "string";
+    default:
+        return "none";
     }
 }
 
@@ -34,7 +39,8 @@ static void num_str(trn_json_t *j, double v)
 static void str_list(trn_json_t *j, const trn_str_t *v, size_t n)
 {
     trn_json_arr_begin(j);
-    for (size_t i = 0; i < n; i++) trn_json_strn(j, v[i].p ? v[i].p : "", v[i].len);
+    for (size_t i = 0; i < n; i++)
+        trn_json_strn(j, v[i].p ? v[i].p : "", v[i].len);
     trn_json_arr_end(j);
 }
 
@@ -151,7 +157,8 @@ static void node(trn_json_t *j, const pq_expr_t *e)
         trn_json_str(j, e->func->name);
         trn_json_key(j, "argTypes");
         trn_json_arr_begin(j);
-        for (int i = 0; i < e->func->n_args; i++) trn_json_str(j, vt_name(e->func->args[i]));
+        for (int i = 0; i < e->func->n_args; i++)
+            trn_json_str(j, vt_name(e->func->args[i]));
         trn_json_arr_end(j);
         trn_json_key(j, "variadic");
         trn_json_int(j, e->func->variadic);
@@ -160,7 +167,8 @@ static void node(trn_json_t *j, const pq_expr_t *e)
         trn_json_obj_end(j);
         trn_json_key(j, "args");
         trn_json_arr_begin(j);
-        for (size_t i = 0; i < e->n_args; i++) node(j, e->args[i]);
+        for (size_t i = 0; i < e->n_args; i++)
+            node(j, e->args[i]);
         trn_json_arr_end(j);
         break;
     case PQ_AGG:
@@ -177,7 +185,8 @@ static void node(trn_json_t *j, const pq_expr_t *e)
         trn_json_bool(j, e->without);
         break;
     case PQ_BINARY: {
-        static const char *const cards[] = {"one-to-one", "many-to-one", "one-to-many", "many-to-many"};
+        static const char *const cards[] = {"one-to-one", "many-to-one", "one-to-many",
+                                            "many-to-many"};
         trn_json_str(j, "binaryExpr");
         trn_json_key(j, "op");
         trn_json_str(j, trn__pq_binop_str(e->op));

@@ -177,15 +177,18 @@ trn_labels_t trn__pq_labels_set(pq_ev_t *ev, trn_labels_t ls, trn_str_t name, tr
 void trn__pq_lmap_init(pq_ev_t *ev, pq_lmap_t *m, size_t hint)
 {
     size_t cap = 16;
-    while (cap < hint * 2 + 2) cap *= 2;
+    while (cap < hint * 2 + 2)
+        cap *= 2;
     m->cap = cap;
     m->n = 0;
     m->hashes = trn__pq_alloc(ev, cap * sizeof *m->hashes);
     m->idx = trn__pq_alloc(ev, cap * sizeof *m->idx);
-    for (size_t i = 0; i < cap; i++) m->idx[i] = -1;
+    for (size_t i = 0; i < cap; i++)
+        m->idx[i] = -1;
 }
 
-int32_t trn__pq_lmap_find(const pq_lmap_t *m, const pq_vec_t *vec, const trn_labels_t *ls, uint64_t h)
+int32_t trn__pq_lmap_find(const pq_lmap_t *m, const pq_vec_t *vec, const trn_labels_t *ls,
+                          uint64_t h)
 {
     for (size_t i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
         if (m->idx[i] < 0) return -1;
@@ -201,11 +204,13 @@ void trn__pq_lmap_put(pq_ev_t *ev, pq_lmap_t *m, uint64_t h, int32_t idx)
         nm.n = 0;
         nm.hashes = trn__pq_alloc(ev, nm.cap * sizeof *nm.hashes);
         nm.idx = trn__pq_alloc(ev, nm.cap * sizeof *nm.idx);
-        for (size_t i = 0; i < nm.cap; i++) nm.idx[i] = -1;
+        for (size_t i = 0; i < nm.cap; i++)
+            nm.idx[i] = -1;
         for (size_t i = 0; i < m->cap; i++)
             if (m->idx[i] >= 0) {
                 size_t j = m->hashes[i] & (nm.cap - 1);
-                while (nm.idx[j] >= 0) j = (j + 1) & (nm.cap - 1);
+                while (nm.idx[j] >= 0)
+                    j = (j + 1) & (nm.cap - 1);
                 nm.hashes[j] = m->hashes[i];
                 nm.idx[j] = m->idx[i];
                 nm.n++;
@@ -213,7 +218,8 @@ void trn__pq_lmap_put(pq_ev_t *ev, pq_lmap_t *m, uint64_t h, int32_t idx)
         *m = nm;
     }
     size_t j = h & (m->cap - 1);
-    while (m->idx[j] >= 0) j = (j + 1) & (m->cap - 1);
+    while (m->idx[j] >= 0)
+        j = (j + 1) & (m->cap - 1);
     m->hashes[j] = h;
     m->idx[j] = idx;
     m->n++;
@@ -239,7 +245,8 @@ double trn__pq_quantile(double q, double *vals, size_t n)
     for (size_t i = 1; i < n; i++) {
         double x = vals[i];
         size_t j = i;
-        while (j > 0 && (isnan(x) ? !isnan(vals[j - 1]) : (!isnan(vals[j - 1]) && x < vals[j - 1]))) {
+        while (j > 0 &&
+               (isnan(x) ? !isnan(vals[j - 1]) : (!isnan(vals[j - 1]) && x < vals[j - 1]))) {
             vals[j] = vals[j - 1];
             j--;
         }
@@ -254,17 +261,28 @@ double trn__pq_quantile(double q, double *vals, size_t n)
 
 /* ---- selectors ------------------------------------------------------------ */
 
-static int64_t step_time(const pq_ev_t *ev, size_t i) { return ev->start + (int64_t)i * ev->step; }
+static int64_t step_time(const pq_ev_t *ev, size_t i)
+{
+    return ev->start + (int64_t)i * ev->step;
+}
 
 /* The time a selector is evaluated at for step i: @ pins it, offset shifts it. */
 static int64_t sel_time(const pq_ev_t *ev, const pq_expr_t *h, size_t i)
 {
     int64_t t;
     switch (h->at_kind) {
-    case AT_TS: t = h->at_ms; break;
-    case AT_START: t = ev->q_start; break;
-    case AT_END: t = ev->q_end; break;
-    default: t = step_time(ev, i); break;
+    case AT_TS:
+        t = h->at_ms;
+        break;
+    case AT_START:
+        t = ev->q_start;
+        break;
+    case AT_END:
+        t = ev->q_end;
+        break;
+    default:
+        t = step_time(ev, i);
+        break;
     }
     return t - h->offset_ms;
 }
@@ -388,7 +406,8 @@ typedef void range_cb(pq_ev_t *ev, void *ctx, const pq_rseries_t *rs);
 static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends, int64_t *range_ms,
                                   range_cb *cb, void *ctx, bool keep)
 {
-    while (e->kind == PQ_PAREN) e = e->inner;
+    while (e->kind == PQ_PAREN)
+        e = e->inner;
     if (e->kind == PQ_MSEL) {
         const pq_expr_t *vs = e->inner;
         *range_ms = e->range_ms;
@@ -405,7 +424,8 @@ static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends
             trn_arena_mark_t m = trn_arena_mark(ev->scratch);
             trn_sample_t *pts = NULL;
             size_t np = 0;
-            if (trn_querier_samples(f.q, &f.series[si], mint, maxt, keep ? ev->a : ev->scratch, &pts, &np) < 0) {
+            if (trn_querier_samples(f.q, &f.series[si], mint, maxt, keep ? ev->a : ev->scratch,
+                                    &pts, &np) < 0) {
                 trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
             }
             ev->samples_read += np;
@@ -458,7 +478,8 @@ static void for_each_range_series(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends
         trn_arena_mark_t m = trn_arena_mark(ev->scratch);
         pq_series_t *s = &vec->s[si];
         size_t cnt = 0;
-        for (size_t j = 0; j < child.n_steps; j++) cnt += s->ok[j];
+        for (size_t j = 0; j < child.n_steps; j++)
+            cnt += s->ok[j];
         if (cnt) {
             trn_sample_t *pts = trn_arena_alloc(keep ? ev->a : ev->scratch, cnt * sizeof *pts);
             if (!pts) trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
@@ -484,8 +505,10 @@ static void collect_cb(pq_ev_t *ev, void *vctx, const pq_rseries_t *rs)
 {
     collect_ctx_t *c = vctx;
     size_t a = 0, b = rs->n;
-    while (a < b && rs->pts[a].t_ms <= c->lo) a++;
-    while (b > a && rs->pts[b - 1].t_ms > c->hi) b--;
+    while (a < b && rs->pts[a].t_ms <= c->lo)
+        a++;
+    while (b > a && rs->pts[b - 1].t_ms > c->hi)
+        b--;
     if (a == b) return;
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 8;
@@ -511,20 +534,40 @@ static double scalar_op(pq_binop_t op, double l, double r, bool *keep)
 {
     *keep = true;
     switch (op) {
-    case OP_ADD: return l + r;
-    case OP_SUB: return l - r;
-    case OP_MUL: return l * r;
-    case OP_DIV: return l / r;
-    case OP_POW: return pow(l, r);
-    case OP_MOD: return fmod(l, r);
-    case OP_ATAN2: return atan2(l, r);
-    case OP_EQLC: *keep = l == r; return l;
-    case OP_NEQ: *keep = l != r; return l;
-    case OP_GTR: *keep = l > r; return l;
-    case OP_LSS: *keep = l < r; return l;
-    case OP_GTE: *keep = l >= r; return l;
-    case OP_LTE: *keep = l <= r; return l;
-    default: return NAN;
+    case OP_ADD:
+        return l + r;
+    case OP_SUB:
+        return l - r;
+    case OP_MUL:
+        return l * r;
+    case OP_DIV:
+        return l / r;
+    case OP_POW:
+        return pow(l, r);
+    case OP_MOD:
+        return fmod(l, r);
+    case OP_ATAN2:
+        return atan2(l, r);
+    case OP_EQLC:
+        *keep = l == r;
+        return l;
+    case OP_NEQ:
+        *keep = l != r;
+        return l;
+    case OP_GTR:
+        *keep = l > r;
+        return l;
+    case OP_LSS:
+        *keep = l < r;
+        return l;
+    case OP_GTE:
+        *keep = l >= r;
+        return l;
+    case OP_LTE:
+        *keep = l <= r;
+        return l;
+    default:
+        return NAN;
     }
 }
 
@@ -534,7 +577,8 @@ static bool is_arith(pq_binop_t op)
            op == OP_MOD || op == OP_ATAN2;
 }
 
-static pq_vec_t vec_scalar(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *vec, const double *sc, bool swap)
+static pq_vec_t vec_scalar(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *vec, const double *sc,
+                           bool swap)
 {
     pq_vec_t out = {0};
     bool cmp = trn__pq_binop_is_comparison(e->op);
@@ -618,7 +662,8 @@ static void sig_ordinals(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *l, pq_vec_t 
     }
     *n_sigs = sv.n;
     *sigs = pq_calloc(ev, sv.n ? sv.n : 1, sizeof(trn_labels_t));
-    for (size_t i = 0; i < sv.n; i++) (*sigs)[i] = sv.s[i].labels;
+    for (size_t i = 0; i < sv.n; i++)
+        (*sigs)[i] = sv.s[i].labels;
 }
 
 static void fmt_labels(const trn_labels_t *ls, char *out, size_t cap)
@@ -686,7 +731,8 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
                 bool keep = e->op == OP_OR || (e->op == OP_AND ? rpres[lo[j]] : !rpres[lo[j]]);
                 if (e->op == OP_AND && nr == 0) keep = false;
                 if (!keep) continue;
-                if (!lo_out[j]) lo_out[j] = trn__pq_vec_add(ev, &out, lv->s[j].labels, lv->s[j].drop_name);
+                if (!lo_out[j])
+                    lo_out[j] = trn__pq_vec_add(ev, &out, lv->s[j].labels, lv->s[j].drop_name);
                 lo_out[j]->v[i] = lv->s[j].v[i];
                 lo_out[j]->ok[i] = 1;
             }
@@ -694,7 +740,8 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
                 for (size_t j = 0; j < rv->n; j++) {
                     if (!rv->s[j].ok[i]) continue;
                     if (nl && lpres[ro[j]]) continue;
-                    if (!ro_out[j]) ro_out[j] = trn__pq_vec_add(ev, &out, rv->s[j].labels, rv->s[j].drop_name);
+                    if (!ro_out[j])
+                        ro_out[j] = trn__pq_vec_add(ev, &out, rv->s[j].labels, rv->s[j].drop_name);
                     ro_out[j]->v[i] = rv->s[j].v[i];
                     ro_out[j]->ok[i] = 1;
                 }
@@ -721,10 +768,12 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
     /* result labels per left series, recomputed when its right partner changes */
     trn_labels_t **pair_ls = pq_calloc(ev, L->n ? L->n : 1, sizeof(trn_labels_t *));
     int32_t *pair_r = pq_calloc(ev, L->n ? L->n : 1, sizeof(int32_t));
-    for (size_t j = 0; j < L->n; j++) pair_r[j] = -1;
+    for (size_t j = 0; j < L->n; j++)
+        pair_r[j] = -1;
     for (size_t i = 0; i < ns; i++) {
         trn__pq_check(ev);
-        for (size_t k = 0; k < n_sigs; k++) rsel[k] = -1;
+        for (size_t k = 0; k < n_sigs; k++)
+            rsel[k] = -1;
         memset(matched, 0, n_sigs);
         for (size_t j = 0; j < R->n; j++) {
             if (!R->s[j].ok[i]) continue;
@@ -760,9 +809,10 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
             if (rj < 0) continue;
             if (e->card == CARD_ONE_TO_ONE) {
                 if (matched[sg])
-                    trn__pq_fail(ev, TRN_EEXEC,
-                                 "multiple matches for labels: many-to-one matching must be explicit "
-                                 "(group_left/group_right)");
+                    trn__pq_fail(
+                        ev, TRN_EEXEC,
+                        "multiple matches for labels: many-to-one matching must be explicit "
+                        "(group_left/group_right)");
                 matched[sg] = 1;
             }
             double l = L->s[j].v[i], r = R->s[rj].v[i];
@@ -787,16 +837,19 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
             size_t oi = (size_t)(o - out.s);
             if (out.n > lastcap) {
                 size_t nc = lastcap ? lastcap * 2 : 16;
-                while (nc < out.n) nc *= 2;
+                while (nc < out.n)
+                    nc *= 2;
                 int64_t *nl = pq_calloc(ev, nc, sizeof *nl);
                 if (last) memcpy(nl, last, lastcap * sizeof *nl);
-                for (size_t q = lastcap; q < nc; q++) nl[q] = -1;
+                for (size_t q = lastcap; q < nc; q++)
+                    nl[q] = -1;
                 last = nl;
                 lastcap = nc;
             }
             if (e->card != CARD_ONE_TO_ONE && last[oi] == (int64_t)i)
-                trn__pq_fail(ev, TRN_EEXEC,
-                             "multiple matches for labels: grouping labels must ensure unique matches");
+                trn__pq_fail(
+                    ev, TRN_EEXEC,
+                    "multiple matches for labels: grouping labels must ensure unique matches");
             last[oi] = (int64_t)i;
             if (!keep && !e->return_bool) continue;
             o->v[i] = v;
@@ -807,7 +860,8 @@ static pq_vec_t vec_vec(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *lv, pq_vec_t 
     size_t k = 0;
     for (size_t j = 0; j < out.n; j++) {
         bool any = false;
-        for (size_t i = 0; i < ns && !any; i++) any = out.s[j].ok[i];
+        for (size_t i = 0; i < ns && !any; i++)
+            any = out.s[j].ok[i];
         if (any) out.s[k++] = out.s[j];
     }
     out.n = k;
@@ -848,7 +902,10 @@ void trn__pq_range_foreach(pq_ev_t *ev, const pq_expr_t *e, int64_t *ends, int64
     for_each_range_series(ev, e, ends, range_ms, cb, ctx, false);
 }
 
-pq_vec_t trn__pq_eval_vsel_ts(pq_ev_t *ev, const pq_expr_t *e) { return eval_vsel(ev, e, true); }
+pq_vec_t trn__pq_eval_vsel_ts(pq_ev_t *ev, const pq_expr_t *e)
+{
+    return eval_vsel(ev, e, true);
+}
 
 pq_val_t trn__pq_eval(pq_ev_t *ev, const pq_expr_t *e)
 {
@@ -858,11 +915,17 @@ pq_val_t trn__pq_eval(pq_ev_t *ev, const pq_expr_t *e)
     switch (e->kind) {
     case PQ_NUMBER:
         v.scalar = trn__pq_alloc(ev, ev->n_steps * sizeof(double));
-        for (size_t i = 0; i < ev->n_steps; i++) v.scalar[i] = e->num;
+        for (size_t i = 0; i < ev->n_steps; i++)
+            v.scalar[i] = e->num;
         return v;
-    case PQ_STRING: v.str = e->str; return v;
-    case PQ_PAREN: return trn__pq_eval(ev, e->inner);
-    case PQ_VSEL: v.vec = eval_vsel(ev, e, false); return v;
+    case PQ_STRING:
+        v.str = e->str;
+        return v;
+    case PQ_PAREN:
+        return trn__pq_eval(ev, e->inner);
+    case PQ_VSEL:
+        v.vec = eval_vsel(ev, e, false);
+        return v;
     case PQ_MSEL:
     case PQ_SUBQ: {
         /* a bare range vector: only valid as an instant query's result */
@@ -877,8 +940,10 @@ pq_val_t trn__pq_eval(pq_ev_t *ev, const pq_expr_t *e)
             for (size_t i = 0; i < c.n; i++) {
                 pq_rseries_t *r = &c.v[i];
                 size_t a0 = 0, b0 = r->n;
-                while (a0 < b0 && r->pts[a0].t_ms <= ends[0] - range) a0++;
-                while (b0 > a0 && r->pts[b0 - 1].t_ms > ends[0]) b0--;
+                while (a0 < b0 && r->pts[a0].t_ms <= ends[0] - range)
+                    a0++;
+                while (b0 > a0 && r->pts[b0 - 1].t_ms > ends[0])
+                    b0--;
                 r->pts += a0;
                 r->n = b0 - a0;
             }
@@ -895,19 +960,25 @@ pq_val_t trn__pq_eval(pq_ev_t *ev, const pq_expr_t *e)
         pq_val_t in = trn__pq_eval(ev, e->inner);
         if (e->op == OP_ADD) return in;
         if (in.type == TRN_PROMQL_SCALAR) {
-            for (size_t i = 0; i < ev->n_steps; i++) in.scalar[i] = -in.scalar[i];
+            for (size_t i = 0; i < ev->n_steps; i++)
+                in.scalar[i] = -in.scalar[i];
             return in;
         }
         for (size_t si = 0; si < in.vec.n; si++) {
             pq_series_t *s = &in.vec.s[si];
-            for (size_t i = 0; i < ev->n_steps; i++) s->v[i] = -s->v[i];
+            for (size_t i = 0; i < ev->n_steps; i++)
+                s->v[i] = -s->v[i];
             s->drop_name = true;
         }
         return in;
     }
-    case PQ_BINARY: return eval_binary(ev, e);
-    case PQ_CALL: return trn__pq_eval_call(ev, e);
-    case PQ_AGG: v.vec = trn__pq_eval_agg(ev, e); return v;
+    case PQ_BINARY:
+        return eval_binary(ev, e);
+    case PQ_CALL:
+        return trn__pq_eval_call(ev, e);
+    case PQ_AGG:
+        v.vec = trn__pq_eval_agg(ev, e);
+        return v;
     }
     return v;
 }
@@ -950,7 +1021,8 @@ static void cleanup_names(pq_ev_t *ev, pq_vec_t *v)
         if (k < 0) {
             if (out.n == out.cap) {
                 size_t nc = out.cap ? out.cap * 2 : 8;
-                pq_series_t *ns = trn_arena_grow(ev->a, out.s, out.cap * sizeof *ns, nc * sizeof *ns);
+                pq_series_t *ns =
+                    trn_arena_grow(ev->a, out.s, out.cap * sizeof *ns, nc * sizeof *ns);
                 if (!ns) trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
                 out.s = ns;
                 out.cap = nc;
@@ -963,7 +1035,8 @@ static void cleanup_names(pq_ev_t *ev, pq_vec_t *v)
         pq_series_t *d = &out.s[k];
         for (size_t j = 0; j < ev->n_steps; j++) {
             if (!s->ok[j]) continue;
-            if (d->ok[j]) trn__pq_fail(ev, TRN_EEXEC, "vector cannot contain metrics with the same labelset");
+            if (d->ok[j])
+                trn__pq_fail(ev, TRN_EEXEC, "vector cannot contain metrics with the same labelset");
             d->ok[j] = 1;
             d->v[j] = s->v[j];
             if (s->ts && d->ts) d->ts[j] = s->ts[j];
@@ -972,9 +1045,9 @@ static void cleanup_names(pq_ev_t *ev, pq_vec_t *v)
     *v = out;
 }
 
-static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64_t end, int64_t step,
-               bool is_range, const trn_promql_opts_t *o, trn_arena_t *a, trn_promql_value_t *out,
-               trn_diag_t *d, const char *qtext, size_t qlen);
+static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64_t end,
+               int64_t step, bool is_range, const trn_promql_opts_t *o, trn_arena_t *a,
+               trn_promql_value_t *out, trn_diag_t *d, const char *qtext, size_t qlen);
 
 int trn_promql_eval_instant(trn_store_t *st, const trn_promql_expr_t *e, int64_t t_ms,
                             const trn_promql_opts_t *o, trn_arena_t *a, trn_promql_value_t *out,
@@ -988,11 +1061,16 @@ int trn_promql_eval_range(trn_store_t *st, const trn_promql_expr_t *e, int64_t s
                           trn_arena_t *a, trn_promql_value_t *out, trn_diag_t *d)
 {
     if (e->type != TRN_PROMQL_SCALAR && e->type != TRN_PROMQL_VECTOR)
+        return trn_diag_set(
+            d, TRN_EINVAL, -1,
+            "invalid expression type \"%s\" for range query, must be Scalar or instant Vector",
+            trn__pq_type_desc(e->type));
+    if (step_ms <= 0)
         return trn_diag_set(d, TRN_EINVAL, -1,
-                            "invalid expression type \"%s\" for range query, must be Scalar or instant Vector",
-                            trn__pq_type_desc(e->type));
-    if (step_ms <= 0) return trn_diag_set(d, TRN_EINVAL, -1, "zero or negative query resolution step widths are not accepted. Try a positive integer");
-    if (end_ms < start_ms) return trn_diag_set(d, TRN_EINVAL, -1, "end timestamp must not be before start time");
+                            "zero or negative query resolution step widths are not accepted. Try a "
+                            "positive integer");
+    if (end_ms < start_ms)
+        return trn_diag_set(d, TRN_EINVAL, -1, "end timestamp must not be before start time");
     return run(st, e, start_ms, end_ms, step_ms, true, o, a, out, d, NULL, 0);
 }
 
@@ -1005,9 +1083,9 @@ int trn__pq_eval_text(trn_store_t *st, const trn_promql_expr_t *e, int64_t start
     return run(st, e, start, end, step, is_range, o, a, out, d, q, qlen);
 }
 
-static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64_t end, int64_t step,
-               bool is_range, const trn_promql_opts_t *o, trn_arena_t *a, trn_promql_value_t *out,
-               trn_diag_t *d, const char *qtext, size_t qlen)
+static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64_t end,
+               int64_t step, bool is_range, const trn_promql_opts_t *o, trn_arena_t *a,
+               trn_promql_value_t *out, trn_diag_t *d, const char *qtext, size_t qlen)
 {
     jmp_buf jb;
     pq_ev_t ev_s;
@@ -1027,7 +1105,10 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
     ev->jb = &jb;
     opts_apply(ev, o);
     int64_t max_points = o && o->max_points_per_series > 0 ? o->max_points_per_series : 11000;
-    if (step <= 0) return trn_diag_set(d, TRN_EINVAL, -1, "zero or negative query resolution step widths are not accepted. Try a positive integer");
+    if (step <= 0)
+        return trn_diag_set(d, TRN_EINVAL, -1,
+                            "zero or negative query resolution step widths are not accepted. Try a "
+                            "positive integer");
     ev->n_steps = (size_t)((end - start) / step) + 1;
     if (is_range && (int64_t)ev->n_steps > max_points)
         return trn_diag_set(d, TRN_EINVAL, -1,
@@ -1039,7 +1120,8 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
     pq_qtrack_t qt = {.n = 0};
     ev->qt = &qt;
     if (setjmp(jb)) {
-        for (int i = 0; i < qt.n; i++) trn_querier_close(qt.q[i]);
+        for (int i = 0; i < qt.n; i++)
+            trn_querier_close(qt.q[i]);
         trn_arena_free(scratch);
         if (!d || !d->code) trn_diag_set(d, TRN_EEXEC, -1, "evaluation failed");
         return d ? d->code : TRN_EEXEC;
@@ -1056,8 +1138,12 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
         r.type = v.type;
         r.t_ms = start;
         switch (v.type) {
-        case TRN_PROMQL_SCALAR: r.scalar = v.scalar[0]; break;
-        case TRN_PROMQL_STRING: r.str = v.str; break;
+        case TRN_PROMQL_SCALAR:
+            r.scalar = v.scalar[0];
+            break;
+        case TRN_PROMQL_STRING:
+            r.str = v.str;
+            break;
         case TRN_PROMQL_VECTOR: {
             r.vec = trn__pq_alloc(ev, (v.vec.n ? v.vec.n : 1) * sizeof *r.vec);
             for (size_t i = 0; i < v.vec.n; i++) {
@@ -1072,7 +1158,8 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
                 r.mat[r.n_mat++] = (trn_promql_series_t){v.rs[i].labels, v.rs[i].pts, v.rs[i].n};
             break;
         }
-        default: break;
+        default:
+            break;
         }
     } else {
         r.type = TRN_PROMQL_MATRIX;
@@ -1080,7 +1167,8 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
         if (v.type == TRN_PROMQL_SCALAR) {
             r.mat = trn__pq_alloc(ev, sizeof *r.mat);
             trn_sample_t *pts = trn__pq_alloc(ev, ev->n_steps * sizeof *pts);
-            for (size_t i = 0; i < ev->n_steps; i++) pts[i] = (trn_sample_t){step_time(ev, i), v.scalar[i]};
+            for (size_t i = 0; i < ev->n_steps; i++)
+                pts[i] = (trn_sample_t){step_time(ev, i), v.scalar[i]};
             r.mat[0] = (trn_promql_series_t){{NULL, 0}, pts, ev->n_steps};
             r.n_mat = 1;
         } else {
@@ -1089,7 +1177,8 @@ static int run(trn_store_t *st, const trn_promql_expr_t *e, int64_t start, int64
             for (size_t si = 0; si < v.vec.n; si++) {
                 pq_series_t *s = &v.vec.s[si];
                 size_t cnt = 0;
-                for (size_t i = 0; i < ev->n_steps; i++) cnt += s->ok[i];
+                for (size_t i = 0; i < ev->n_steps; i++)
+                    cnt += s->ok[i];
                 if (!cnt) continue;
                 trn_sample_t *pts = trn__pq_alloc(ev, cnt * sizeof *pts);
                 size_t k = 0;

@@ -18,10 +18,10 @@
 
 typedef struct pq_series {
     trn_labels_t labels;
-    double *v;     /* n_steps values */
-    uint8_t *ok;   /* n_steps presence flags */
-    int64_t *ts;   /* sample timestamps per step (timestamp() over a selector), or NULL */
-    bool drop_name;/* __name__ goes at the end of evaluation (delayed name removal) */
+    double *v;      /* n_steps values */
+    uint8_t *ok;    /* n_steps presence flags */
+    int64_t *ts;    /* sample timestamps per step (timestamp() over a selector), or NULL */
+    bool drop_name; /* __name__ goes at the end of evaluation (delayed name removal) */
 } pq_series_t;
 
 typedef struct pq_vec {
@@ -47,11 +47,11 @@ typedef struct pq_ev {
     trn_store_t *st;
     trn_arena_t *a;
     trn_arena_t *scratch; /* decoded samples of the series being processed; reset per series */
-    const char *qtext; /* for annotation positions; may be NULL */
+    const char *qtext;    /* for annotation positions; may be NULL */
     size_t qlen;
     int64_t start, end, step; /* this evaluator's steps */
     size_t n_steps;
-    int64_t q_start, q_end;   /* the top-level query's, for @ start()/end() and start() */
+    int64_t q_start, q_end; /* the top-level query's, for @ start()/end() and start() */
     int64_t q_step;
     int64_t lookback_ms;
     int64_t subq_step_ms;
@@ -93,9 +93,9 @@ pq_series_t *trn__pq_vec_add(pq_ev_t *ev, pq_vec_t *v, trn_labels_t labels, bool
 /* Evaluates an expression of any type. */
 typedef struct pq_val {
     trn_promql_type_t type;
-    double *scalar; /* SCALAR: one value per step */
-    trn_str_t str;  /* STRING */
-    pq_vec_t vec;   /* VECTOR */
+    double *scalar;   /* SCALAR: one value per step */
+    trn_str_t str;    /* STRING */
+    pq_vec_t vec;     /* VECTOR */
     pq_rseries_t *rs; /* MATRIX (range vector at the top of an instant query) */
     size_t n_rs;
 } pq_val_t;
@@ -128,7 +128,8 @@ typedef struct pq_lmap {
 } pq_lmap_t;
 void trn__pq_lmap_init(pq_ev_t *ev, pq_lmap_t *m, size_t hint);
 /* Index of labels in vec via the map, or -1. */
-int32_t trn__pq_lmap_find(const pq_lmap_t *m, const pq_vec_t *vec, const trn_labels_t *ls, uint64_t h);
+int32_t trn__pq_lmap_find(const pq_lmap_t *m, const pq_vec_t *vec, const trn_labels_t *ls,
+                          uint64_t h);
 void trn__pq_lmap_put(pq_ev_t *ev, pq_lmap_t *m, uint64_t h, int32_t idx);
 
 /* Finds or creates the output series for ls in out (via map). */

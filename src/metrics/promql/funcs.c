@@ -27,18 +27,93 @@
 #include <time.h>
 
 enum {
-    F_ABS, F_ABSENT, F_ABSENT_OVER_TIME, F_ACOS, F_ACOSH, F_ASIN, F_ASINH, F_ATAN, F_ATANH,
-    F_AVG_OVER_TIME, F_CEIL, F_CHANGES, F_CLAMP, F_CLAMP_MAX, F_CLAMP_MIN, F_COS, F_COSH,
-    F_COUNT_OVER_TIME, F_DAYS_IN_MONTH, F_DAY_OF_MONTH, F_DAY_OF_WEEK, F_DAY_OF_YEAR, F_DEG,
-    F_DELTA, F_DERIV, F_END, F_EXP, F_FIRST_OVER_TIME, F_FLOOR, F_HISTOGRAM_AVG, F_HISTOGRAM_COUNT,
-    F_HISTOGRAM_SUM, F_HISTOGRAM_STDDEV, F_HISTOGRAM_STDVAR, F_HISTOGRAM_FRACTION,
-    F_HISTOGRAM_QUANTILE, F_DES, F_HOUR, F_IDELTA, F_INCREASE, F_IRATE, F_LABEL_REPLACE,
-    F_LABEL_JOIN, F_MAX_OF, F_LAST_OVER_TIME, F_MIN_OF, F_LN, F_LOG10, F_LOG2, F_MAD_OVER_TIME,
-    F_MAX_OVER_TIME, F_MIN_OVER_TIME, F_TS_FIRST, F_TS_MAX, F_TS_MIN, F_TS_LAST, F_MINUTE, F_MONTH,
-    F_PI, F_PREDICT_LINEAR, F_PRESENT_OVER_TIME, F_QUANTILE_OVER_TIME, F_RAD, F_RANGE, F_RATE,
-    F_RESETS, F_ROUND, F_SCALAR, F_SGN, F_SIN, F_SINH, F_SORT, F_SORT_DESC, F_SORT_BY_LABEL,
-    F_SORT_BY_LABEL_DESC, F_SQRT, F_START, F_STEP, F_STDDEV_OVER_TIME, F_STDVAR_OVER_TIME,
-    F_SUM_OVER_TIME, F_TAN, F_TANH, F_TIME, F_TIMESTAMP, F_VECTOR, F_YEAR,
+    F_ABS,
+    F_ABSENT,
+    F_ABSENT_OVER_TIME,
+    F_ACOS,
+    F_ACOSH,
+    F_ASIN,
+    F_ASINH,
+    F_ATAN,
+    F_ATANH,
+    F_AVG_OVER_TIME,
+    F_CEIL,
+    F_CHANGES,
+    F_CLAMP,
+    F_CLAMP_MAX,
+    F_CLAMP_MIN,
+    F_COS,
+    F_COSH,
+    F_COUNT_OVER_TIME,
+    F_DAYS_IN_MONTH,
+    F_DAY_OF_MONTH,
+    F_DAY_OF_WEEK,
+    F_DAY_OF_YEAR,
+    F_DEG,
+    F_DELTA,
+    F_DERIV,
+    F_END,
+    F_EXP,
+    F_FIRST_OVER_TIME,
+    F_FLOOR,
+    F_HISTOGRAM_AVG,
+    F_HISTOGRAM_COUNT,
+    F_HISTOGRAM_SUM,
+    F_HISTOGRAM_STDDEV,
+    F_HISTOGRAM_STDVAR,
+    F_HISTOGRAM_FRACTION,
+    F_HISTOGRAM_QUANTILE,
+    F_DES,
+    F_HOUR,
+    F_IDELTA,
+    F_INCREASE,
+    F_IRATE,
+    F_LABEL_REPLACE,
+    F_LABEL_JOIN,
+    F_MAX_OF,
+    F_LAST_OVER_TIME,
+    F_MIN_OF,
+    F_LN,
+    F_LOG10,
+    F_LOG2,
+    F_MAD_OVER_TIME,
+    F_MAX_OVER_TIME,
+    F_MIN_OVER_TIME,
+    F_TS_FIRST,
+    F_TS_MAX,
+    F_TS_MIN,
+    F_TS_LAST,
+    F_MINUTE,
+    F_MONTH,
+    F_PI,
+    F_PREDICT_LINEAR,
+    F_PRESENT_OVER_TIME,
+    F_QUANTILE_OVER_TIME,
+    F_RAD,
+    F_RANGE,
+    F_RATE,
+    F_RESETS,
+    F_ROUND,
+    F_SCALAR,
+    F_SGN,
+    F_SIN,
+    F_SINH,
+    F_SORT,
+    F_SORT_DESC,
+    F_SORT_BY_LABEL,
+    F_SORT_BY_LABEL_DESC,
+    F_SQRT,
+    F_START,
+    F_STEP,
+    F_STDDEV_OVER_TIME,
+    F_STDVAR_OVER_TIME,
+    F_SUM_OVER_TIME,
+    F_TAN,
+    F_TANH,
+    F_TIME,
+    F_TIMESTAMP,
+    F_VECTOR,
+    F_YEAR,
 };
 
 #define S TRN_PROMQL_SCALAR
@@ -153,11 +228,11 @@ const pq_func_t *trn__pq_func_lookup(trn_str_t name)
 
 typedef struct rctx {
     const pq_expr_t *call;
-    const pq_expr_t *marg;  /* the range-vector argument expression */
+    const pq_expr_t *marg; /* the range-vector argument expression */
     int id;
     int64_t *ends;
     int64_t range_ms;
-    double *p1, *p2;        /* scalar args per step (or NULL) */
+    double *p1, *p2; /* scalar args per step (or NULL) */
     pq_vec_t out;
     bool counter_info_done;
     /* absent_over_time */
@@ -177,8 +252,9 @@ static size_t upper(const trn_sample_t *p, size_t n, int64_t x)
     return lo;
 }
 
-static bool extrapolated_rate(const trn_sample_t *p, size_t n, int64_t range_start, int64_t range_end,
-                              int64_t range_ms, bool is_counter, bool is_rate, double *out)
+static bool extrapolated_rate(const trn_sample_t *p, size_t n, int64_t range_start,
+                              int64_t range_end, int64_t range_ms, bool is_counter, bool is_rate,
+                              double *out)
 {
     if (n < 2) return false;
     double result = p[n - 1].v - p[0].v;
@@ -273,9 +349,12 @@ static bool range_fn(pq_ev_t *ev, rctx_t *c, size_t i, const trn_sample_t *p, si
 {
     int64_t end = c->ends[i], start = end - c->range_ms;
     switch (c->id) {
-    case F_RATE: return extrapolated_rate(p, n, start, end, c->range_ms, true, true, out);
-    case F_INCREASE: return extrapolated_rate(p, n, start, end, c->range_ms, true, false, out);
-    case F_DELTA: return extrapolated_rate(p, n, start, end, c->range_ms, false, false, out);
+    case F_RATE:
+        return extrapolated_rate(p, n, start, end, c->range_ms, true, true, out);
+    case F_INCREASE:
+        return extrapolated_rate(p, n, start, end, c->range_ms, true, false, out);
+    case F_DELTA:
+        return extrapolated_rate(p, n, start, end, c->range_ms, false, false, out);
     case F_IRATE:
     case F_IDELTA: {
         if (n < 2) return false;
@@ -322,7 +401,8 @@ static bool range_fn(pq_ev_t *ev, rctx_t *c, size_t i, const trn_sample_t *p, si
         if (n < 2) return false;
         double sf = c->p1[i], tf = c->p2[i];
         if (sf <= 0 || sf >= 1)
-            trn__pq_fail(ev, TRN_EEXEC, "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", sf);
+            trn__pq_fail(ev, TRN_EEXEC, "invalid smoothing factor. Expected: 0 < sf < 1, got: %f",
+                         sf);
         if (tf <= 0 || tf >= 1)
             trn__pq_fail(ev, TRN_EEXEC, "invalid trend factor. Expected: 0 < tf < 1, got: %f", tf);
         double s0 = 0, s1 = p[0].v, b = p[1].v - p[0].v;
@@ -343,7 +423,8 @@ static bool range_fn(pq_ev_t *ev, rctx_t *c, size_t i, const trn_sample_t *p, si
     case F_SUM_OVER_TIME: {
         if (!n) return false;
         double s = 0, cc = 0;
-        for (size_t k = 0; k < n; k++) trn__pq_kahan_inc(p[k].v, &s, &cc);
+        for (size_t k = 0; k < n; k++)
+            trn__pq_kahan_inc(p[k].v, &s, &cc);
         *out = isinf(s) ? s : s + cc;
         return true;
     }
@@ -405,7 +486,8 @@ static bool range_fn(pq_ev_t *ev, rctx_t *c, size_t i, const trn_sample_t *p, si
         }
         trn_arena_mark_t m = trn_arena_mark(ev->a);
         double *vals = trn__pq_alloc(ev, n * sizeof *vals);
-        for (size_t k = 0; k < n; k++) vals[k] = p[k].v;
+        for (size_t k = 0; k < n; k++)
+            vals[k] = p[k].v;
         *out = trn__pq_quantile(q, vals, n);
         trn_arena_reset(ev->a, m);
         return true;
@@ -423,7 +505,8 @@ static bool range_fn(pq_ev_t *ev, rctx_t *c, size_t i, const trn_sample_t *p, si
             *out = NAN;
         } else {
             double med = trn__pq_quantile(0.5, vals, n);
-            for (size_t k = 0; k < n; k++) vals[k] = fabs(vals[k] - med);
+            for (size_t k = 0; k < n; k++)
+                vals[k] = fabs(vals[k] - med);
             *out = trn__pq_quantile(0.5, vals, n);
         }
         trn_arena_reset(ev->a, m);
@@ -443,7 +526,8 @@ static bool range_fn(pq_ev_t *ev, rctx_t *c, size_t i, const trn_sample_t *p, si
         *out = c->id == F_STDDEV_OVER_TIME ? sqrt(var) : var;
         return true;
     }
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -516,8 +600,37 @@ static double *scalar_arg(pq_ev_t *ev, const pq_expr_t *e)
 
 static const pq_expr_t *unparen(const pq_expr_t *e)
 {
-    while (e->kind == PQ_PAREN) e = e->inner;
+    while (e->kind == PQ_PAREN)
+        e = e->inner;
     return e;
+}
+
+/* Labels of absent()/absent_over_time()'s output: the first equality
+ * matcher of each name sets that label; any later matcher on a name removes
+ * it again (so {a="x", a!="y"} yields no label a); the metric name never. */
+static trn_labels_t absent_labels(pq_ev_t *ev, const pq_expr_t *vs)
+{
+    trn_labels_t ls = {trn__pq_alloc(ev, (vs->n_ms ? vs->n_ms : 1) * sizeof(trn_label_t)), 0};
+    bool *has = trn__pq_alloc(ev, (vs->n_ms ? vs->n_ms : 1) * sizeof *has);
+    for (size_t k = 0; k < vs->n_ms; k++) {
+        const trn_matcher_t *m = &vs->ms[k];
+        has[k] = false;
+        if (trn_str_eqc(m->name, TRN_METRIC_NAME)) continue;
+        bool seen_eq = false;
+        for (size_t j = 0; j < k; j++)
+            if (has[j] && trn_str_eq(vs->ms[j].name, m->name)) seen_eq = true;
+        size_t w = 0;
+        for (size_t j = 0; j < ls.n; j++)
+            if (!trn_str_eq(ls.v[j].name, m->name)) ls.v[w++] = ls.v[j];
+        ls.n = w;
+        if (m->type == TRN_MATCH_EQ && !seen_eq) {
+            ls.v[ls.n++] = (trn_label_t){m->name, m->value};
+            has[k] = true;
+        }
+    }
+    trn_labels_sort(&ls);
+    trn_labels_drop_empty(&ls);
+    return ls;
 }
 
 static pq_vec_t eval_range_call(pq_ev_t *ev, const pq_expr_t *e)
@@ -551,26 +664,7 @@ static pq_vec_t eval_range_call(pq_ev_t *ev, const pq_expr_t *e)
         trn_labels_t ls = {NULL, 0};
         if (a->kind == PQ_MSEL) {
             const pq_expr_t *vs = a->inner;
-            ls.v = trn__pq_alloc(ev, (vs->n_ms ? vs->n_ms : 1) * sizeof(trn_label_t));
-            for (size_t k = 0; k < vs->n_ms; k++) {
-                const trn_matcher_t *m = &vs->ms[k];
-                if (trn_str_eqc(m->name, TRN_METRIC_NAME)) continue;
-                /* first equality matcher of a name sets it; any other matcher on
-                 * that name removes it */
-                bool dup = false;
-                for (size_t j = 0; j < k; j++)
-                    if (trn_str_eq(vs->ms[j].name, m->name)) dup = true;
-                if (m->type == TRN_MATCH_EQ && !dup) {
-                    ls.v[ls.n++] = (trn_label_t){m->name, m->value};
-                } else {
-                    size_t w = 0;
-                    for (size_t j = 0; j < ls.n; j++)
-                        if (!trn_str_eq(ls.v[j].name, m->name)) ls.v[w++] = ls.v[j];
-                    ls.n = w;
-                }
-            }
-            trn_labels_sort(&ls);
-            trn_labels_drop_empty(&ls);
+            ls = absent_labels(ev, vs);
         }
         pq_series_t *o = NULL;
         for (size_t i = 0; i < ev->n_steps; i++) {
@@ -586,7 +680,10 @@ static pq_vec_t eval_range_call(pq_ev_t *ev, const pq_expr_t *e)
 
 /* ---- element-wise and vector functions ------------------------------------------- */
 
-static double sgn(double v) { return v < 0 ? -1 : v > 0 ? 1 : v; }
+static double sgn(double v)
+{
+    return v < 0 ? -1 : v > 0 ? 1 : v;
+}
 
 static struct tm utc_of(double secs)
 {
@@ -607,51 +704,86 @@ static double date_fn(int id, double secs)
         bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
         return tm.tm_mon == 1 && leap ? 29 : dm[tm.tm_mon];
     }
-    case F_DAY_OF_MONTH: return tm.tm_mday;
-    case F_DAY_OF_WEEK: return tm.tm_wday;
-    case F_DAY_OF_YEAR: return tm.tm_yday + 1;
-    case F_HOUR: return tm.tm_hour;
-    case F_MINUTE: return tm.tm_min;
-    case F_MONTH: return tm.tm_mon + 1;
-    case F_YEAR: return tm.tm_year + 1900;
-    default: return NAN;
+    case F_DAY_OF_MONTH:
+        return tm.tm_mday;
+    case F_DAY_OF_WEEK:
+        return tm.tm_wday;
+    case F_DAY_OF_YEAR:
+        return tm.tm_yday + 1;
+    case F_HOUR:
+        return tm.tm_hour;
+    case F_MINUTE:
+        return tm.tm_min;
+    case F_MONTH:
+        return tm.tm_mon + 1;
+    case F_YEAR:
+        return tm.tm_year + 1900;
+    default:
+        return NAN;
     }
 }
 
 static double elem_fn(int id, double v, double a, double b)
 {
     switch (id) {
-    case F_ABS: return fabs(v);
-    case F_CEIL: return ceil(v);
-    case F_FLOOR: return floor(v);
-    case F_EXP: return exp(v);
-    case F_SQRT: return sqrt(v);
-    case F_LN: return log(v);
-    case F_LOG2: return log2(v);
-    case F_LOG10: return log10(v);
-    case F_SIN: return sin(v);
-    case F_COS: return cos(v);
-    case F_TAN: return tan(v);
-    case F_ASIN: return asin(v);
-    case F_ACOS: return acos(v);
-    case F_ATAN: return atan(v);
-    case F_SINH: return sinh(v);
-    case F_COSH: return cosh(v);
-    case F_TANH: return tanh(v);
-    case F_ASINH: return asinh(v);
-    case F_ACOSH: return acosh(v);
-    case F_ATANH: return atanh(v);
-    case F_DEG: return v * 180 / M_PI;
-    case F_RAD: return v * M_PI / 180;
-    case F_SGN: return sgn(v);
-    case F_CLAMP: return fmax(a, fmin(b, v));
-    case F_CLAMP_MAX: return fmax(-INFINITY, fmin(a, v));
-    case F_CLAMP_MIN: return fmax(a, fmin(INFINITY, v));
+    case F_ABS:
+        return fabs(v);
+    case F_CEIL:
+        return ceil(v);
+    case F_FLOOR:
+        return floor(v);
+    case F_EXP:
+        return exp(v);
+    case F_SQRT:
+        return sqrt(v);
+    case F_LN:
+        return log(v);
+    case F_LOG2:
+        return log2(v);
+    case F_LOG10:
+        return log10(v);
+    case F_SIN:
+        return sin(v);
+    case F_COS:
+        return cos(v);
+    case F_TAN:
+        return tan(v);
+    case F_ASIN:
+        return asin(v);
+    case F_ACOS:
+        return acos(v);
+    case F_ATAN:
+        return atan(v);
+    case F_SINH:
+        return sinh(v);
+    case F_COSH:
+        return cosh(v);
+    case F_TANH:
+        return tanh(v);
+    case F_ASINH:
+        return asinh(v);
+    case F_ACOSH:
+        return acosh(v);
+    case F_ATANH:
+        return atanh(v);
+    case F_DEG:
+        return v * 180 / M_PI;
+    case F_RAD:
+        return v * M_PI / 180;
+    case F_SGN:
+        return sgn(v);
+    case F_CLAMP:
+        return fmax(a, fmin(b, v));
+    case F_CLAMP_MAX:
+        return fmax(-INFINITY, fmin(a, v));
+    case F_CLAMP_MIN:
+        return fmax(a, fmin(INFINITY, v));
     case F_ROUND: {
         double inv = 1.0 / a;
         return floor(v * inv + 0.5) / inv;
     }
-    default: return date_fn(id, v);
+    default:
+        return date_fn(id, v);
     }
 }
 
@@ -669,11 +801,15 @@ static int natural_cmp(trn_str_t a, trn_str_t b)
         unsigned char ca = (unsigned char)a.p[i], cb = (unsigned char)b.p[j];
         if (ca >= '0' && ca <= '9' && cb >= '0' && cb <= '9') {
             size_t si = i, sj = j;
-            while (si < a.len && a.p[si] == '0') si++;
-            while (sj < b.len && b.p[sj] == '0') sj++;
+            while (si < a.len && a.p[si] == '0')
+                si++;
+            while (sj < b.len && b.p[sj] == '0')
+                sj++;
             size_t ei = si, ej = sj;
-            while (ei < a.len && a.p[ei] >= '0' && a.p[ei] <= '9') ei++;
-            while (ej < b.len && b.p[ej] >= '0' && b.p[ej] <= '9') ej++;
+            while (ei < a.len && a.p[ei] >= '0' && a.p[ei] <= '9')
+                ei++;
+            while (ej < b.len && b.p[ej] >= '0' && b.p[ej] <= '9')
+                ej++;
             size_t la = ei - si, lb = ej - sj;
             if (la != lb) return la < lb ? -1 : 1;
             int c = memcmp(a.p + si, b.p + sj, la);
@@ -710,7 +846,8 @@ static int by_label_cmp(const pq_series_t *x, const pq_series_t *y, const trn_st
 
 static trn_str_t strarg(const pq_expr_t *e)
 {
-    while (e->kind == PQ_PAREN) e = e->inner;
+    while (e->kind == PQ_PAREN)
+        e = e->inner;
     return e->str;
 }
 
@@ -728,7 +865,9 @@ static pq_vec_t eval_label_replace(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t in)
     trn_diag_init(&rd);
     int rc = trn_regex_new((trn_str_t){pat.data, pat.len}, &rx, &rd);
     trn_buf_fini(&pat);
-    if (rc < 0) trn__pq_fail(ev, TRN_EEXEC, "invalid regular expression in label_replace(): %.*s", (int)re.len, re.p);
+    if (rc < 0)
+        trn__pq_fail(ev, TRN_EEXEC, "invalid regular expression in label_replace(): %.*s",
+                     (int)re.len, re.p);
     if (!dst.len || !trn_utf8_valid(dst.p, dst.len)) {
         trn_regex_free(rx);
         trn__pq_fail(ev, TRN_EEXEC, "invalid destination label name in label_replace(): %.*s",
@@ -746,7 +885,8 @@ static pq_vec_t eval_label_replace(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t in)
         bool matched = false;
         if (trn__pq_regex_expand(re.p, re.len, sv, repl, ev->a, &res, &matched) < 0) {
             trn_regex_free(rx);
-            trn__pq_fail(ev, TRN_EEXEC, "invalid regular expression in label_replace(): %.*s", (int)re.len, re.p);
+            trn__pq_fail(ev, TRN_EEXEC, "invalid regular expression in label_replace(): %.*s",
+                         (int)re.len, re.p);
         }
         if (!matched) continue;
         s->labels = trn__pq_labels_set(ev, s->labels, dst, res);
@@ -768,7 +908,8 @@ static pq_vec_t merge_same(pq_ev_t *ev, pq_vec_t in)
         if (k < 0) {
             if (out.n == out.cap) {
                 size_t nc = out.cap ? out.cap * 2 : 8;
-                pq_series_t *ns = trn_arena_grow(ev->a, out.s, out.cap * sizeof *ns, nc * sizeof *ns);
+                pq_series_t *ns =
+                    trn_arena_grow(ev->a, out.s, out.cap * sizeof *ns, nc * sizeof *ns);
                 if (!ns) trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
                 out.s = ns;
                 out.cap = nc;
@@ -780,7 +921,8 @@ static pq_vec_t merge_same(pq_ev_t *ev, pq_vec_t in)
         pq_series_t *d = &out.s[k];
         for (size_t j = 0; j < ev->n_steps; j++) {
             if (!s->ok[j]) continue;
-            if (d->ok[j]) trn__pq_fail(ev, TRN_EEXEC, "vector cannot contain metrics with the same labelset");
+            if (d->ok[j])
+                trn__pq_fail(ev, TRN_EEXEC, "vector cannot contain metrics with the same labelset");
             d->ok[j] = 1;
             d->v[j] = s->v[j];
         }
@@ -794,10 +936,12 @@ static pq_vec_t eval_label_join(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t in)
     for (size_t k = 3; k < e->n_args; k++) {
         trn_str_t s = strarg(e->args[k]);
         if (!s.len || !trn_utf8_valid(s.p, s.len))
-            trn__pq_fail(ev, TRN_EEXEC, "invalid source label name in label_join(): %.*s", (int)s.len, s.p);
+            trn__pq_fail(ev, TRN_EEXEC, "invalid source label name in label_join(): %.*s",
+                         (int)s.len, s.p);
     }
     if (!dst.len || !trn_utf8_valid(dst.p, dst.len))
-        trn__pq_fail(ev, TRN_EEXEC, "invalid destination label name in label_join(): %.*s", (int)dst.len, dst.p);
+        trn__pq_fail(ev, TRN_EEXEC, "invalid destination label name in label_join(): %.*s",
+                     (int)dst.len, dst.p);
     for (size_t si = 0; si < in.n; si++) {
         pq_series_t *s = &in.s[si];
         size_t total = 0;
@@ -929,14 +1073,16 @@ static bool parse_le(trn_str_t s, double *out)
     double v = strtod(p, &end);
     if (*end || end == p) return false;
     for (const char *c = p; *c; c++)
-        if ((*c == 'x' || *c == 'X' || *c == 'p' || *c == 'P' || *c == 'n' || *c == 'N' || *c == 'i' || *c == 'I')) {
+        if ((*c == 'x' || *c == 'X' || *c == 'p' || *c == 'P' || *c == 'n' || *c == 'N' ||
+             *c == 'i' || *c == 'I')) {
             if (*c != 'x' && *c != 'X') return false;
         }
     *out = v;
     return true;
 }
 
-static pq_vec_t eval_histogram_quantile(pq_ev_t *ev, const pq_expr_t *e, const double *q, pq_vec_t in)
+static pq_vec_t eval_histogram_quantile(pq_ev_t *ev, const pq_expr_t *e, const double *q,
+                                        pq_vec_t in)
 {
     pq_vec_t out = {0};
     /* group: series labels without le */
@@ -950,15 +1096,19 @@ static pq_vec_t eval_histogram_quantile(pq_ev_t *ev, const pq_expr_t *e, const d
         if (!parse_le(le, &ubs[si]) || isnan(ubs[si])) {
             trn_str_t name = trn_labels_get(&s->labels, TRN_METRIC_NAME);
             bool any = false;
-            for (size_t i = 0; i < ev->n_steps; i++) any |= s->ok[i];
+            for (size_t i = 0; i < ev->n_steps; i++)
+                any |= s->ok[i];
             if (any) {
                 if (name.len)
                     trn__pq_warn(ev, e->args[1],
-                                 "bucket label \"le\" is missing or has a malformed value of \"%.*s\" for metric name \"%.*s\"",
+                                 "bucket label \"le\" is missing or has a malformed value of "
+                                 "\"%.*s\" for metric name \"%.*s\"",
                                  (int)le.len, le.p ? le.p : "", (int)name.len, name.p);
                 else
-                    trn__pq_warn(ev, e->args[1], "bucket label \"le\" is missing or has a malformed value of \"%.*s\"",
-                                 (int)le.len, le.p ? le.p : "");
+                    trn__pq_warn(
+                        ev, e->args[1],
+                        "bucket label \"le\" is missing or has a malformed value of \"%.*s\"",
+                        (int)le.len, le.p ? le.p : "");
             }
             grp[si] = -1;
             continue;
@@ -998,16 +1148,18 @@ static pq_vec_t eval_histogram_quantile(pq_ev_t *ev, const pq_expr_t *e, const d
             if (forced) {
                 trn_str_t name = trn_labels_get(&out.s[g].labels, TRN_METRIC_NAME);
                 if (name.len)
-                    trn__pq_info(ev, e->args[1],
-                                 "input to histogram_quantile needed to be fixed for monotonicity (see "
-                                 "https://prometheus.io/docs/prometheus/latest/querying/functions/"
-                                 "#histogram_quantile) for metric name \"%.*s\"",
-                                 (int)name.len, name.p);
+                    trn__pq_info(
+                        ev, e->args[1],
+                        "input to histogram_quantile needed to be fixed for monotonicity (see "
+                        "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+                        "#histogram_quantile) for metric name \"%.*s\"",
+                        (int)name.len, name.p);
                 else
-                    trn__pq_info(ev, e->args[1],
-                                 "input to histogram_quantile needed to be fixed for monotonicity (see "
-                                 "https://prometheus.io/docs/prometheus/latest/querying/functions/"
-                                 "#histogram_quantile)");
+                    trn__pq_info(
+                        ev, e->args[1],
+                        "input to histogram_quantile needed to be fixed for monotonicity (see "
+                        "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+                        "#histogram_quantile)");
             }
             out.s[g].v[i] = r;
             out.s[g].ok[i] = 1;
@@ -1016,7 +1168,8 @@ static pq_vec_t eval_histogram_quantile(pq_ev_t *ev, const pq_expr_t *e, const d
     size_t k = 0;
     for (size_t g = 0; g < out.n; g++) {
         bool any = false;
-        for (size_t i = 0; i < ev->n_steps && !any; i++) any = out.s[g].ok[i];
+        for (size_t i = 0; i < ev->n_steps && !any; i++)
+            any = out.s[g].ok[i];
         if (any) out.s[k++] = out.s[g];
     }
     out.n = k;
@@ -1055,14 +1208,32 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
         for (size_t i = 0; i < ns; i++) {
             double v = 0;
             switch (id) {
-            case F_TIME: v = (double)(ev->start + (int64_t)i * ev->step) / 1000.0; break;
-            case F_PI: v = M_PI; break;
-            case F_START: v = (double)ev->q_start / 1000.0; break;
-            case F_END: v = (double)ev->q_end / 1000.0; break;
-            case F_STEP: v = (double)ev->q_step / 1000.0; break;
-            case F_RANGE: v = (double)(ev->q_end - ev->q_start) / 1000.0; break;
-            case F_MIN_OF: v = fmin(a[i], b[i]); if (isnan(a[i]) || isnan(b[i])) v = NAN; break;
-            case F_MAX_OF: v = fmax(a[i], b[i]); if (isnan(a[i]) || isnan(b[i])) v = NAN; break;
+            case F_TIME:
+                v = (double)(ev->start + (int64_t)i * ev->step) / 1000.0;
+                break;
+            case F_PI:
+                v = M_PI;
+                break;
+            case F_START:
+                v = (double)ev->q_start / 1000.0;
+                break;
+            case F_END:
+                v = (double)ev->q_end / 1000.0;
+                break;
+            case F_STEP:
+                v = (double)ev->q_step / 1000.0;
+                break;
+            case F_RANGE:
+                v = (double)(ev->q_end - ev->q_start) / 1000.0;
+                break;
+            case F_MIN_OF:
+                v = fmin(a[i], b[i]);
+                if (isnan(a[i]) || isnan(b[i])) v = NAN;
+                break;
+            case F_MAX_OF:
+                v = fmax(a[i], b[i]);
+                if (isnan(a[i]) || isnan(b[i])) v = NAN;
+                break;
             case F_SCALAR: {
                 size_t found = 0;
                 for (size_t si = 0; si < in.n; si++)
@@ -1105,7 +1276,8 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
             return r;
         }
         break;
-    default: break;
+    default:
+        break;
     }
 
     if (id == F_TIMESTAMP) {
@@ -1157,28 +1329,12 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
         const pq_expr_t *a = unparen(e->args[0]);
         trn_labels_t ls = {NULL, 0};
         if (a->kind == PQ_VSEL) {
-            ls.v = trn__pq_alloc(ev, (a->n_ms ? a->n_ms : 1) * sizeof(trn_label_t));
-            for (size_t k = 0; k < a->n_ms; k++) {
-                const trn_matcher_t *m = &a->ms[k];
-                if (trn_str_eqc(m->name, TRN_METRIC_NAME)) continue;
-                bool dup = false;
-                for (size_t j = 0; j < k; j++)
-                    if (trn_str_eq(a->ms[j].name, m->name)) dup = true;
-                if (m->type == TRN_MATCH_EQ && !dup) {
-                    ls.v[ls.n++] = (trn_label_t){m->name, m->value};
-                } else {
-                    size_t w = 0;
-                    for (size_t j = 0; j < ls.n; j++)
-                        if (!trn_str_eq(ls.v[j].name, m->name)) ls.v[w++] = ls.v[j];
-                    ls.n = w;
-                }
-            }
-            trn_labels_sort(&ls);
-            trn_labels_drop_empty(&ls);
+            ls = absent_labels(ev, a);
         }
         for (size_t i = 0; i < ns; i++) {
             bool any = false;
-            for (size_t si = 0; si < in.n && !any; si++) any = in.s[si].ok[i];
+            for (size_t si = 0; si < in.n && !any; si++)
+                any = in.s[si].ok[i];
             if (any) continue;
             if (!o) o = trn__pq_vec_add(ev, &r.vec, ls, false);
             o->v[i] = 1;
@@ -1186,20 +1342,27 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
         }
         return r;
     }
-    case F_LABEL_REPLACE: r.vec = merge_same(ev, eval_label_replace(ev, e, in)); return r;
-    case F_LABEL_JOIN: r.vec = merge_same(ev, eval_label_join(ev, e, in)); return r;
+    case F_LABEL_REPLACE:
+        r.vec = merge_same(ev, eval_label_replace(ev, e, in));
+        return r;
+    case F_LABEL_JOIN:
+        r.vec = merge_same(ev, eval_label_join(ev, e, in));
+        return r;
     case F_SORT:
     case F_SORT_DESC:
     case F_SORT_BY_LABEL:
     case F_SORT_BY_LABEL_DESC: {
         if (ev->q_start != ev->q_end || ns > 1)
-            trn__pq_warn(ev, e, "sort is ineffective for range queries since results are always ordered by labels");
+            trn__pq_warn(
+                ev, e,
+                "sort is ineffective for range queries since results are always ordered by labels");
         if (ns == 1) {
             /* instant: order by the (single) step's value / labels; insertion
              * sort keeps Go's order for equal keys on small inputs */
             size_t n_names = e->n_args - 1;
             trn_str_t *names = trn__pq_alloc(ev, (n_names ? n_names : 1) * sizeof *names);
-            for (size_t k = 1; k < e->n_args; k++) names[k - 1] = strarg(e->args[k]);
+            for (size_t k = 1; k < e->n_args; k++)
+                names[k - 1] = strarg(e->args[k]);
             for (size_t a = 1; a < in.n; a++) {
                 pq_series_t x = in.s[a];
                 size_t b = a;
@@ -1208,10 +1371,18 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
                     /* Go's sort.Reverse over Prometheus's value heaps: NaN sorts last */
                     bool less;
                     switch (id) {
-                    case F_SORT: less = isnan(y->v[0]) || y->v[0] > x.v[0]; break;
-                    case F_SORT_DESC: less = isnan(y->v[0]) || y->v[0] < x.v[0]; break;
-                    case F_SORT_BY_LABEL: less = by_label_cmp(&x, y, names, n_names) < 0; break;
-                    default: less = by_label_cmp(&x, y, names, n_names) > 0; break;
+                    case F_SORT:
+                        less = isnan(y->v[0]) || y->v[0] > x.v[0];
+                        break;
+                    case F_SORT_DESC:
+                        less = isnan(y->v[0]) || y->v[0] < x.v[0];
+                        break;
+                    case F_SORT_BY_LABEL:
+                        less = by_label_cmp(&x, y, names, n_names) < 0;
+                        break;
+                    default:
+                        less = by_label_cmp(&x, y, names, n_names) > 0;
+                        break;
                     }
                     if (!less) break;
                     in.s[b] = in.s[b - 1];
@@ -1223,7 +1394,8 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
         r.vec = in;
         return r;
     }
-    default: break;
+    default:
+        break;
     }
     /* element-wise */
     double *a = NULL, *b = NULL;
@@ -1237,7 +1409,8 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
             a = scalar_arg(ev, e->args[1]);
         } else {
             a = trn__pq_alloc(ev, ns * sizeof *a);
-            for (size_t i = 0; i < ns; i++) a[i] = 1;
+            for (size_t i = 0; i < ns; i++)
+                a[i] = 1;
         }
     }
     pq_vec_t out = {0};
@@ -1257,8 +1430,10 @@ pq_val_t trn__pq_eval_call(pq_ev_t *ev, const pq_expr_t *e)
         if (any) {
             if (out.n == out.cap) {
                 size_t nc = out.cap ? out.cap * 2 : 8;
-                pq_series_t *nsr = trn_arena_grow(ev->a, out.s, out.cap * sizeof *nsr, nc * sizeof *nsr);
-                if (!nsr) trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
+                pq_series_t *nsr =
+                    trn_arena_grow(ev->a, out.s, out.cap * sizeof *nsr, nc * sizeof *nsr);
+                if (!nsr)
+                    trn__pq_fail(ev, TRN_ELIMIT, "query processing would use too much memory");
                 out.s = nsr;
                 out.cap = nc;
             }

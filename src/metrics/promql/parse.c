@@ -81,9 +81,18 @@ __attribute__((format(printf, 3, 4))) static void perr(parser_t *p, int32_t pos,
 
 /* ---- lexer ------------------------------------------------------------- */
 
-static bool is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-static bool is_alnum(int c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
-static bool is_digit(int c) { return c >= '0' && c <= '9'; }
+static bool is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+static bool is_alnum(int c)
+{
+    return is_alpha(c) || (c >= '0' && c <= '9');
+}
+static bool is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
 
 static void push_tok(parser_t *p, pq_tok_kind_t k, size_t pos, size_t end)
 {
@@ -150,7 +159,8 @@ static size_t scan_duration(const char *q, size_t len, size_t i)
 {
     size_t s = i;
     while (i < len && is_digit(q[i])) {
-        while (i < len && is_digit(q[i])) i++;
+        while (i < len && is_digit(q[i]))
+            i++;
         if (i >= len) return 0;
         if (q[i] == 'm' && i + 1 < len && q[i + 1] == 's')
             i += 2;
@@ -182,7 +192,8 @@ static void bad_escape_char(parser_t *p, size_t tok, size_t at, const char *fmt)
     uint32_t cp = (unsigned char)p->q[at];
     if (n > 1) {
         cp = (unsigned char)p->q[at] & (0x7F >> n);
-        for (size_t k = 1; k < n; k++) cp = (cp << 6) | ((unsigned char)p->q[at + k] & 0x3F);
+        for (size_t k = 1; k < n; k++)
+            cp = (cp << 6) | ((unsigned char)p->q[at + k] & 0x3F);
     }
     char shown[8] = {0};
     memcpy(shown, p->q + at, n ? n : 1);
@@ -276,7 +287,8 @@ static int lex_all(parser_t *p)
             continue;
         }
         if (c == '#') {
-            while (i < len && q[i] != '\n') i++;
+            while (i < len && q[i] != '\n')
+                i++;
             continue;
         }
         size_t s = i;
@@ -299,7 +311,8 @@ static int lex_all(parser_t *p)
                 continue;
             }
             size_t j = i;
-            while (j < len && (is_alnum(q[j]) || q[j] == '.')) j++;
+            while (j < len && (is_alnum(q[j]) || q[j] == '.'))
+                j++;
             perr(p, (int32_t)s, "bad number or duration syntax: \"%.*s\"", (int)(j - s), q + s);
             break;
         }
@@ -321,7 +334,8 @@ static int lex_all(parser_t *p)
         }
         if (is_alpha(c) || (c == ':' && !bracket && !brace)) {
             size_t j = i;
-            while (j < len && (is_alnum(q[j]) || (q[j] == ':' && !brace))) j++;
+            while (j < len && (is_alnum(q[j]) || (q[j] == ':' && !brace)))
+                j++;
             push_tok(p, TK_IDENT, s, j);
             i = j;
             continue;
@@ -329,7 +343,10 @@ static int lex_all(parser_t *p)
         pq_tok_kind_t k;
         size_t n = 1;
         switch (c) {
-        case '(': k = TK_LPAREN; paren++; break;
+        case '(':
+            k = TK_LPAREN;
+            paren++;
+            break;
         case ')':
             k = TK_RPAREN;
             if (--paren < 0) {
@@ -369,15 +386,33 @@ static int lex_all(parser_t *p)
             k = TK_RBRACKET;
             bracket = false;
             break;
-        case ',': k = TK_COMMA; break;
-        case ':': k = TK_COLON; break;
-        case '@': k = TK_AT; break;
-        case '+': k = TK_ADD; break;
-        case '-': k = TK_SUB; break;
-        case '*': k = TK_MUL; break;
-        case '/': k = TK_DIV; break;
-        case '%': k = TK_MOD; break;
-        case '^': k = TK_POW; break;
+        case ',':
+            k = TK_COMMA;
+            break;
+        case ':':
+            k = TK_COLON;
+            break;
+        case '@':
+            k = TK_AT;
+            break;
+        case '+':
+            k = TK_ADD;
+            break;
+        case '-':
+            k = TK_SUB;
+            break;
+        case '*':
+            k = TK_MUL;
+            break;
+        case '/':
+            k = TK_DIV;
+            break;
+        case '%':
+            k = TK_MOD;
+            break;
+        case '^':
+            k = TK_POW;
+            break;
         case '=':
             if (i + 1 < len && q[i + 1] == '=' && !brace) {
                 k = TK_EQLC;
@@ -401,7 +436,8 @@ static int lex_all(parser_t *p)
                 k = TK_NEQ_RE;
                 n = 2;
             } else {
-                perr(p, (int32_t)s, "unexpected character after '!': '%c'", i + 1 < len ? q[i + 1] : ' ');
+                perr(p, (int32_t)s, "unexpected character after '!': '%c'",
+                     i + 1 < len ? q[i + 1] : ' ');
                 return TRN_EINVAL;
             }
             break;
@@ -489,7 +525,8 @@ int trn__pq_unquote(const char *p, size_t len, trn_arena_t *a, trn_str_t *out, t
         return trn_diag_set(d, TRN_EINVAL, 0, "invalid string literal");
     size_t i = 1;
     if (quote == '`') {
-        while (i < len && p[i] != '`') i++;
+        while (i < len && p[i] != '`')
+            i++;
         if (i >= len) return trn_diag_set(d, TRN_EINVAL, 0, "unterminated raw string");
         char *s = trn_arena_strndup(a, p + 1, i - 1);
         if (!s) return TRN_ELIMIT;
@@ -511,14 +548,30 @@ int trn__pq_unquote(const char *p, size_t len, trn_arena_t *a, trn_str_t *out, t
         char e = p[i + 1];
         i += 2;
         switch (e) {
-        case 'a': trn_buf_putc(&b, '\a'); break;
-        case 'b': trn_buf_putc(&b, '\b'); break;
-        case 'f': trn_buf_putc(&b, '\f'); break;
-        case 'n': trn_buf_putc(&b, '\n'); break;
-        case 'r': trn_buf_putc(&b, '\r'); break;
-        case 't': trn_buf_putc(&b, '\t'); break;
-        case 'v': trn_buf_putc(&b, '\v'); break;
-        case '\\': trn_buf_putc(&b, '\\'); break;
+        case 'a':
+            trn_buf_putc(&b, '\a');
+            break;
+        case 'b':
+            trn_buf_putc(&b, '\b');
+            break;
+        case 'f':
+            trn_buf_putc(&b, '\f');
+            break;
+        case 'n':
+            trn_buf_putc(&b, '\n');
+            break;
+        case 'r':
+            trn_buf_putc(&b, '\r');
+            break;
+        case 't':
+            trn_buf_putc(&b, '\t');
+            break;
+        case 'v':
+            trn_buf_putc(&b, '\v');
+            break;
+        case '\\':
+            trn_buf_putc(&b, '\\');
+            break;
         case '\'':
         case '"':
             if (e != quote) {
@@ -598,7 +651,10 @@ out:
 
 /* ---- parser helpers --------------------------------------------------------- */
 
-static pq_tok_t *cur(parser_t *p) { return &p->toks[p->i]; }
+static pq_tok_t *cur(parser_t *p)
+{
+    return &p->toks[p->i];
+}
 static pq_tok_t *peekn(parser_t *p, size_t n)
 {
     size_t k = p->i + n;
@@ -611,7 +667,8 @@ static trn_str_t tok_text(parser_t *p, const pq_tok_t *t)
 static bool tok_is_kw(parser_t *p, const pq_tok_t *t, const char *kw)
 {
     size_t n = strlen(kw);
-    return t->kind == TK_IDENT && (size_t)(t->end - t->pos) == n && strncasecmp(p->q + t->pos, kw, n) == 0;
+    return t->kind == TK_IDENT && (size_t)(t->end - t->pos) == n &&
+           strncasecmp(p->q + t->pos, kw, n) == 0;
 }
 static void advance(parser_t *p)
 {
@@ -621,21 +678,36 @@ static void advance(parser_t *p)
 static const char *tok_kind_desc(pq_tok_kind_t k)
 {
     switch (k) {
-    case TK_EOF: return "end of input";
-    case TK_IDENT: return "identifier";
-    case TK_NUMBER: return "number";
-    case TK_DURATION: return "duration";
-    case TK_STRING: return "string";
-    case TK_LPAREN: return "\"(\"";
-    case TK_RPAREN: return "\")\"";
-    case TK_LBRACE: return "\"{\"";
-    case TK_RBRACE: return "\"}\"";
-    case TK_LBRACKET: return "\"[\"";
-    case TK_RBRACKET: return "\"]\"";
-    case TK_COMMA: return "\",\"";
-    case TK_COLON: return "\":\"";
-    case TK_AT: return "\"@\"";
-    default: return "operator";
+    case TK_EOF:
+        return "end of input";
+    case TK_IDENT:
+        return "identifier";
+    case TK_NUMBER:
+        return "number";
+    case TK_DURATION:
+        return "duration";
+    case TK_STRING:
+        return "string";
+    case TK_LPAREN:
+        return "\"(\"";
+    case TK_RPAREN:
+        return "\")\"";
+    case TK_LBRACE:
+        return "\"{\"";
+    case TK_RBRACE:
+        return "\"}\"";
+    case TK_LBRACKET:
+        return "\"[\"";
+    case TK_RBRACKET:
+        return "\"]\"";
+    case TK_COMMA:
+        return "\",\"";
+    case TK_COLON:
+        return "\":\"";
+    case TK_AT:
+        return "\"@\"";
+    default:
+        return "operator";
     }
 }
 
@@ -654,13 +726,14 @@ static void describe_tok(parser_t *p, const pq_tok_t *t, char *what, size_t cap)
         snprintf(what, cap, "end of input");
     } else if (t->kind == TK_IDENT && op_word) {
         snprintf(what, cap, "<op:%.*s>", (int)txt.len, txt.p);
-    } else if (t->kind == TK_IDENT && (is_reserved_kw(p, t) || tok_is_kw(p, t, "start") ||
-                                       tok_is_kw(p, t, "end"))) {
+    } else if (t->kind == TK_IDENT &&
+               (is_reserved_kw(p, t) || tok_is_kw(p, t, "start") || tok_is_kw(p, t, "end"))) {
         snprintf(what, cap, "<%.*s>", (int)txt.len, txt.p);
     } else if (t->kind == TK_IDENT && agg_lookup(p, t) >= 0) {
         snprintf(what, cap, "<aggr:%.*s>", (int)txt.len, txt.p);
     } else if (t->kind == TK_IDENT) {
-        snprintf(what, cap, "%s \"%.*s\"", memchr(txt.p, ':', txt.len) ? "metric identifier" : "identifier",
+        snprintf(what, cap, "%s \"%.*s\"",
+                 memchr(txt.p, ':', txt.len) ? "metric identifier" : "identifier",
                  (int)(txt.len > 100 ? 100 : txt.len), txt.p);
     } else if (t->kind == TK_NUMBER || t->kind == TK_DURATION || t->kind == TK_STRING) {
         trn_buf_t b;
@@ -719,35 +792,57 @@ static pq_expr_t *new_node(parser_t *p, pq_kind_t k, int32_t pos, int32_t end)
 const char *trn__pq_type_desc(trn_promql_type_t t)
 {
     switch (t) {
-    case TRN_PROMQL_SCALAR: return "scalar";
-    case TRN_PROMQL_VECTOR: return "instant vector";
-    case TRN_PROMQL_MATRIX: return "range vector";
-    case TRN_PROMQL_STRING: return "string";
-    default: return "none";
+    case TRN_PROMQL_SCALAR:
+        return "scalar";
+    case TRN_PROMQL_VECTOR:
+        return "instant vector";
+    case TRN_PROMQL_MATRIX:
+        return "range vector";
+    case TRN_PROMQL_STRING:
+        return "string";
+    default:
+        return "none";
     }
 }
 
 const char *trn_promql_type_name(trn_promql_type_t t)
 {
     switch (t) {
-    case TRN_PROMQL_SCALAR: return "scalar";
-    case TRN_PROMQL_VECTOR: return "vector";
-    case TRN_PROMQL_MATRIX: return "matrix";
-    case TRN_PROMQL_STRING: return "string";
-    default: return "none";
+    case TRN_PROMQL_SCALAR:
+        return "scalar";
+    case TRN_PROMQL_VECTOR:
+        return "vector";
+    case TRN_PROMQL_MATRIX:
+        return "matrix";
+    case TRN_PROMQL_STRING:
+        return "string";
+    default:
+        return "none";
     }
 }
 
-static const char *const binop_names[] = {"+",  "-", "*",  "/",  "%",   "^",  "==",     "!=",
-                                          ">",  "<", ">=", "<=", "and", "or", "unless", "atan2"};
-const char *trn__pq_binop_str(pq_binop_t op) { return binop_names[op]; }
-bool trn__pq_binop_is_comparison(pq_binop_t op) { return op >= OP_EQLC && op <= OP_LTE; }
-bool trn__pq_binop_is_set(pq_binop_t op) { return op == OP_AND || op == OP_OR || op == OP_UNLESS; }
+static const char *const binop_names[] = {
+    "+", "-", "*", "/", "%", "^", "==", "!=", ">", "<", ">=", "<=", "and", "or", "unless", "atan2"};
+const char *trn__pq_binop_str(pq_binop_t op)
+{
+    return binop_names[op];
+}
+bool trn__pq_binop_is_comparison(pq_binop_t op)
+{
+    return op >= OP_EQLC && op <= OP_LTE;
+}
+bool trn__pq_binop_is_set(pq_binop_t op)
+{
+    return op == OP_AND || op == OP_OR || op == OP_UNLESS;
+}
 
 static const char *const agg_names[AGG__N] = {
-    "sum",    "avg",     "count",        "min",      "max",    "group",  "stddev",
-    "stdvar", "topk",    "bottomk",      "count_values", "quantile", "limitk", "limit_ratio"};
-const char *trn__pq_aggop_str(pq_aggop_t op) { return agg_names[op]; }
+    "sum",    "avg",  "count",   "min",          "max",      "group",  "stddev",
+    "stdvar", "topk", "bottomk", "count_values", "quantile", "limitk", "limit_ratio"};
+const char *trn__pq_aggop_str(pq_aggop_t op)
+{
+    return agg_names[op];
+}
 
 static int agg_lookup(parser_t *p, const pq_tok_t *t)
 {
@@ -758,8 +853,9 @@ static int agg_lookup(parser_t *p, const pq_tok_t *t)
 
 static bool is_reserved_kw(parser_t *p, const pq_tok_t *t)
 {
-    static const char *const kws[] = {"and", "or", "unless", "atan2", "by", "without", "on",
-                                      "ignoring", "group_left", "group_right", "offset", "bool"};
+    static const char *const kws[] = {"and",        "or",          "unless", "atan2",
+                                      "by",         "without",     "on",     "ignoring",
+                                      "group_left", "group_right", "offset", "bool"};
     for (size_t i = 0; i < sizeof kws / sizeof kws[0]; i++)
         if (tok_is_kw(p, t, kws[i])) return true;
     return false;
@@ -774,47 +870,90 @@ static int node_depth(const pq_expr_t *e);
 static int binop_of(parser_t *p, const pq_tok_t *t, pq_binop_t *op)
 {
     switch (t->kind) {
-    case TK_ADD: *op = OP_ADD; return 1;
-    case TK_SUB: *op = OP_SUB; return 1;
-    case TK_MUL: *op = OP_MUL; return 1;
-    case TK_DIV: *op = OP_DIV; return 1;
-    case TK_MOD: *op = OP_MOD; return 1;
-    case TK_POW: *op = OP_POW; return 1;
-    case TK_EQLC: *op = OP_EQLC; return 1;
-    case TK_NEQ: *op = OP_NEQ; return 1;
-    case TK_GTR: *op = OP_GTR; return 1;
-    case TK_LSS: *op = OP_LSS; return 1;
-    case TK_GTE: *op = OP_GTE; return 1;
-    case TK_LTE: *op = OP_LTE; return 1;
+    case TK_ADD:
+        *op = OP_ADD;
+        return 1;
+    case TK_SUB:
+        *op = OP_SUB;
+        return 1;
+    case TK_MUL:
+        *op = OP_MUL;
+        return 1;
+    case TK_DIV:
+        *op = OP_DIV;
+        return 1;
+    case TK_MOD:
+        *op = OP_MOD;
+        return 1;
+    case TK_POW:
+        *op = OP_POW;
+        return 1;
+    case TK_EQLC:
+        *op = OP_EQLC;
+        return 1;
+    case TK_NEQ:
+        *op = OP_NEQ;
+        return 1;
+    case TK_GTR:
+        *op = OP_GTR;
+        return 1;
+    case TK_LSS:
+        *op = OP_LSS;
+        return 1;
+    case TK_GTE:
+        *op = OP_GTE;
+        return 1;
+    case TK_LTE:
+        *op = OP_LTE;
+        return 1;
     case TK_IDENT:
-        if (tok_is_kw(p, t, "and")) { *op = OP_AND; return 1; }
-        if (tok_is_kw(p, t, "or")) { *op = OP_OR; return 1; }
-        if (tok_is_kw(p, t, "unless")) { *op = OP_UNLESS; return 1; }
-        if (tok_is_kw(p, t, "atan2")) { *op = OP_ATAN2; return 1; }
+        if (tok_is_kw(p, t, "and")) {
+            *op = OP_AND;
+            return 1;
+        }
+        if (tok_is_kw(p, t, "or")) {
+            *op = OP_OR;
+            return 1;
+        }
+        if (tok_is_kw(p, t, "unless")) {
+            *op = OP_UNLESS;
+            return 1;
+        }
+        if (tok_is_kw(p, t, "atan2")) {
+            *op = OP_ATAN2;
+            return 1;
+        }
         return 0;
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
 static int prec_of(pq_binop_t op)
 {
     switch (op) {
-    case OP_OR: return 1;
+    case OP_OR:
+        return 1;
     case OP_AND:
-    case OP_UNLESS: return 2;
+    case OP_UNLESS:
+        return 2;
     case OP_EQLC:
     case OP_NEQ:
     case OP_GTR:
     case OP_LSS:
     case OP_GTE:
-    case OP_LTE: return 3;
+    case OP_LTE:
+        return 3;
     case OP_ADD:
-    case OP_SUB: return 4;
+    case OP_SUB:
+        return 4;
     case OP_MUL:
     case OP_DIV:
     case OP_MOD:
-    case OP_ATAN2: return 5;
-    case OP_POW: return 6;
+    case OP_ATAN2:
+        return 5;
+    case OP_POW:
+        return 6;
     }
     return 0;
 }
@@ -868,8 +1007,8 @@ static bool parse_label_list(parser_t *p, trn_str_t **out, size_t *n_out, const 
     return true;
 }
 
-static bool add_matcher(parser_t *p, pq_expr_t *vs, trn_match_type_t ty, trn_str_t name, trn_str_t val,
-                        int32_t pos, size_t *cap)
+static bool add_matcher(parser_t *p, pq_expr_t *vs, trn_match_type_t ty, trn_str_t name,
+                        trn_str_t val, int32_t pos, size_t *cap)
 {
     if (vs->n_ms == *cap) {
         size_t nc = *cap ? *cap * 2 : 4;
@@ -906,7 +1045,8 @@ static void track_selector(parser_t *p, pq_expr_t *vs)
                 /* the parse fails: release this selector's regexes now, since
                  * they cannot be tracked for release_all */
                 perr(p, vs->pos, "query too large for the memory budget");
-                for (size_t k = 0; k < vs->n_ms; k++) trn_matcher_fini(&vs->ms[k]);
+                for (size_t k = 0; k < vs->n_ms; k++)
+                    trn_matcher_fini(&vs->ms[k]);
                 vs->n_ms = 0;
                 return;
             }
@@ -919,7 +1059,8 @@ static void track_selector(parser_t *p, pq_expr_t *vs)
 
 static void release_selector_matchers(pq_expr_t *vs)
 {
-    for (size_t i = 0; i < vs->n_ms; i++) trn_matcher_fini(&vs->ms[i]);
+    for (size_t i = 0; i < vs->n_ms; i++)
+        trn_matcher_fini(&vs->ms[i]);
 }
 
 /* metric_name? { matchers } */
@@ -945,7 +1086,8 @@ static pq_expr_t *parse_selector(parser_t *p, const pq_tok_t *name_tok)
             if (t->kind == TK_IDENT) {
                 lname = tok_text(p, t);
             } else if (t->kind == TK_STRING) {
-                if (trn__pq_unquote(p->q + t->pos, (size_t)(t->end - t->pos), p->a, &lname, NULL) < 0) {
+                if (trn__pq_unquote(p->q + t->pos, (size_t)(t->end - t->pos), p->a, &lname, NULL) <
+                    0) {
                     perr(p, t->pos, "error unquoting string");
                     goto fail;
                 }
@@ -958,7 +1100,8 @@ static pq_expr_t *parse_selector(parser_t *p, const pq_tok_t *name_tok)
                         goto fail;
                     }
                     name_in_braces = true;
-                    if (!add_matcher(p, vs, TRN_MATCH_EQ, TRN_STR(TRN_METRIC_NAME), lname, t->pos, &cap))
+                    if (!add_matcher(p, vs, TRN_MATCH_EQ, TRN_STR(TRN_METRIC_NAME), lname, t->pos,
+                                     &cap))
                         goto fail;
                     advance(p);
                     if (cur(p)->kind == TK_COMMA) advance(p);
@@ -971,11 +1114,21 @@ static pq_expr_t *parse_selector(parser_t *p, const pq_tok_t *name_tok)
             advance(p);
             trn_match_type_t ty;
             switch (cur(p)->kind) {
-            case TK_EQL: ty = TRN_MATCH_EQ; break;
-            case TK_NEQ: ty = TRN_MATCH_NE; break;
-            case TK_EQ_RE: ty = TRN_MATCH_RE; break;
-            case TK_NEQ_RE: ty = TRN_MATCH_NRE; break;
-            default: unexpected(p, "label matching", "label matching operator"); goto fail;
+            case TK_EQL:
+                ty = TRN_MATCH_EQ;
+                break;
+            case TK_NEQ:
+                ty = TRN_MATCH_NE;
+                break;
+            case TK_EQ_RE:
+                ty = TRN_MATCH_RE;
+                break;
+            case TK_NEQ_RE:
+                ty = TRN_MATCH_NRE;
+                break;
+            default:
+                unexpected(p, "label matching", "label matching operator");
+                goto fail;
             }
             advance(p);
             pq_tok_t *vt = cur(p);
@@ -984,8 +1137,10 @@ static pq_expr_t *parse_selector(parser_t *p, const pq_tok_t *name_tok)
                 goto fail;
             }
             trn_str_t val;
-            if (trn__pq_unquote(p->q + vt->pos, (size_t)(vt->end - vt->pos), p->a, &val, NULL) < 0) {
-                perr(p, vt->pos, "error unquoting string %.*s", (int)(vt->end - vt->pos), p->q + vt->pos);
+            if (trn__pq_unquote(p->q + vt->pos, (size_t)(vt->end - vt->pos), p->a, &val, NULL) <
+                0) {
+                perr(p, vt->pos, "error unquoting string %.*s", (int)(vt->end - vt->pos),
+                     p->q + vt->pos);
                 goto fail;
             }
             if (!add_matcher(p, vs, ty, lname, val, t->pos, &cap)) goto fail;
@@ -1199,7 +1354,9 @@ static pq_expr_t *parse_postfix(parser_t *p, pq_expr_t *e)
                 if (nt->kind == TK_IDENT && (tok_is_kw(p, nt, "inf") || tok_is_kw(p, nt, "nan"))) {
                     bool nan = tok_is_kw(p, nt, "nan");
                     perr(p, e->pos, "timestamp out of bounds for @ modifier: %s",
-                         nan ? "NaN" : sign < 0 ? "-Inf" : "+Inf");
+                         nan        ? "NaN"
+                         : sign < 0 ? "-Inf"
+                                    : "+Inf");
                     return NULL;
                 }
                 if (nt->kind != TK_NUMBER && nt->kind != TK_DURATION) {
@@ -1217,7 +1374,8 @@ static pq_expr_t *parse_postfix(parser_t *p, pq_expr_t *e)
                     if (n >= sizeof buf) n = sizeof buf - 1;
                     size_t k = 0;
                     for (size_t j = 0; j < n; j++)
-                        if (p->q[nt->pos + (int32_t)j] != '_') buf[k++] = p->q[nt->pos + (int32_t)j];
+                        if (p->q[nt->pos + (int32_t)j] != '_')
+                            buf[k++] = p->q[nt->pos + (int32_t)j];
                     buf[k] = 0;
                     v = strtod(buf, NULL);
                 }
@@ -1302,13 +1460,15 @@ static pq_expr_t *parse_call(parser_t *p, const pq_tok_t *name)
     int na = (int)c->n_args;
     if (f->variadic == 0) {
         if (na != f->n_args) {
-            perr(p, c->pos, "expected %d argument(s) in call to \"%s\", got %d", f->n_args, f->name, na);
+            perr(p, c->pos, "expected %d argument(s) in call to \"%s\", got %d", f->n_args, f->name,
+                 na);
             return NULL;
         }
     } else {
         int min = f->n_args - 1;
         if (na < min) {
-            perr(p, c->pos, "expected at least %d argument(s) in call to \"%s\", got %d", min, f->name, na);
+            perr(p, c->pos, "expected at least %d argument(s) in call to \"%s\", got %d", min,
+                 f->name, na);
             return NULL;
         }
         if (f->variadic > 0 && na > min + f->variadic) {
@@ -1354,9 +1514,10 @@ static pq_expr_t *parse_aggregation(parser_t *p, int op, const pq_tok_t *name)
         pq_expr_t *e = parse_expr(p, 0);
         if (!e) return NULL;
         if (n >= 2) {
-            perr(p, ag->pos, "wrong number of arguments for aggregate expression provided, expected %d, got %d",
-                 (op == AGG_TOPK || op == AGG_BOTTOMK || op == AGG_QUANTILE || op == AGG_COUNT_VALUES ||
-                  op == AGG_LIMITK || op == AGG_LIMIT_RATIO)
+            perr(p, ag->pos,
+                 "wrong number of arguments for aggregate expression provided, expected %d, got %d",
+                 (op == AGG_TOPK || op == AGG_BOTTOMK || op == AGG_QUANTILE ||
+                  op == AGG_COUNT_VALUES || op == AGG_LIMITK || op == AGG_LIMIT_RATIO)
                      ? 2
                      : 1,
                  n + 1);
@@ -1386,7 +1547,8 @@ static pq_expr_t *parse_aggregation(parser_t *p, int op, const pq_tok_t *name)
         return NULL;
     }
     if (n != (with_param ? 2 : 1)) {
-        perr(p, ag->pos, "wrong number of arguments for aggregate expression provided, expected %d, got %d",
+        perr(p, ag->pos,
+             "wrong number of arguments for aggregate expression provided, expected %d, got %d",
              with_param ? 2 : 1, n);
         return NULL;
     }
@@ -1403,7 +1565,7 @@ static pq_expr_t *parse_aggregation(parser_t *p, int op, const pq_tok_t *name)
         ag->inner = args[0];
     }
     ag->depth = 1 + (node_depth(ag->inner) > node_depth(ag->param) ? node_depth(ag->inner)
-                                                                    : node_depth(ag->param));
+                                                                   : node_depth(ag->param));
     if (ag->inner->type != TRN_PROMQL_VECTOR) {
         perr(p, ag->inner->pos, "expected type instant vector in aggregation expression, got %s",
              trn__pq_type_desc(ag->inner->type));
@@ -1423,7 +1585,8 @@ static pq_expr_t *parse_primary(parser_t *p)
         e->num = parse_number_text(tok_text(p, t));
         if (isinf(e->num)) {
             trn_str_t txt = tok_text(p, t);
-            perr(p, t->pos, "error parsing number: strconv.ParseFloat: parsing \"%.*s\": value out of range",
+            perr(p, t->pos,
+                 "error parsing number: strconv.ParseFloat: parsing \"%.*s\": value out of range",
                  (int)(txt.len > 300 ? 300 : txt.len), txt.p);
             return NULL;
         }
@@ -1448,8 +1611,8 @@ static pq_expr_t *parse_primary(parser_t *p)
         trn_diag_t sd;
         trn_diag_init(&sd);
         if (trn__pq_unquote(p->q + t->pos, (size_t)(t->end - t->pos), p->a, &e->str, &sd) < 0) {
-            perr(p, t->pos, "error unquoting string %.*s: %s", (int)(t->end - t->pos), p->q + t->pos,
-                 sd.msg);
+            perr(p, t->pos, "error unquoting string %.*s: %s", (int)(t->end - t->pos),
+                 p->q + t->pos, sd.msg);
             return NULL;
         }
         advance(p);
@@ -1469,11 +1632,13 @@ static pq_expr_t *parse_primary(parser_t *p)
         e->depth = in->depth + 1;
         return e;
     }
-    case TK_LBRACE: return parse_selector(p, NULL);
+    case TK_LBRACE:
+        return parse_selector(p, NULL);
     case TK_IDENT: {
         pq_tok_t *nt = peekn(p, 1);
         int agg = agg_lookup(p, t);
-        if (agg >= 0 && (nt->kind == TK_LPAREN || tok_is_kw(p, nt, "by") || tok_is_kw(p, nt, "without")))
+        if (agg >= 0 &&
+            (nt->kind == TK_LPAREN || tok_is_kw(p, nt, "by") || tok_is_kw(p, nt, "without")))
             return parse_aggregation(p, agg, t);
         trn_str_t txt = tok_text(p, t);
         if ((txt.len == 3 && strncasecmp(txt.p, "inf", 3) == 0) ||
@@ -1497,7 +1662,9 @@ static pq_expr_t *parse_primary(parser_t *p)
         advance(p);
         return parse_selector(p, &name);
     }
-    default: unexpected(p, NULL, NULL); return NULL;
+    default:
+        unexpected(p, NULL, NULL);
+        return NULL;
     }
 }
 
@@ -1516,7 +1683,9 @@ static pq_expr_t *parse_unary(parser_t *p)
             return in;
         }
         if (in->type != TRN_PROMQL_SCALAR && in->type != TRN_PROMQL_VECTOR) {
-            perr(p, pos, "unary expression only allowed on expressions of type scalar or instant vector, got \"%s\"",
+            perr(p, pos,
+                 "unary expression only allowed on expressions of type scalar or instant vector, "
+                 "got \"%s\"",
                  trn__pq_type_desc(in->type));
             return NULL;
         }
@@ -1584,13 +1753,15 @@ static pq_expr_t *parse_expr_inner(parser_t *p, int min_prec)
         if (tok_is_kw(p, cur(p), "on") || tok_is_kw(p, cur(p), "ignoring")) {
             b->on = tok_is_kw(p, cur(p), "on");
             advance(p);
-            if (!parse_label_list(p, &b->match_labels, &b->n_match_labels, "grouping opts")) return NULL;
+            if (!parse_label_list(p, &b->match_labels, &b->n_match_labels, "grouping opts"))
+                return NULL;
             matching_given = true;
             if (tok_is_kw(p, cur(p), "group_left") || tok_is_kw(p, cur(p), "group_right")) {
                 b->card = tok_is_kw(p, cur(p), "group_left") ? CARD_MANY_TO_ONE : CARD_ONE_TO_MANY;
                 advance(p);
                 if (cur(p)->kind == TK_LPAREN) {
-                    if (!parse_label_list(p, &b->include, &b->n_include, "grouping opts")) return NULL;
+                    if (!parse_label_list(p, &b->include, &b->n_include, "grouping opts"))
+                        return NULL;
                 }
             }
         } else if (tok_is_kw(p, cur(p), "group_left") || tok_is_kw(p, cur(p), "group_right")) {
@@ -1613,14 +1784,17 @@ static pq_expr_t *parse_expr_inner(parser_t *p, int min_prec)
             return NULL;
         }
         if (lhs->type != TRN_PROMQL_SCALAR && lhs->type != TRN_PROMQL_VECTOR) {
-            perr(p, lhs->pos, "binary expression must contain only scalar and instant vector types");
+            perr(p, lhs->pos,
+                 "binary expression must contain only scalar and instant vector types");
             return NULL;
         }
         if (rhs->type != TRN_PROMQL_SCALAR && rhs->type != TRN_PROMQL_VECTOR) {
-            perr(p, rhs->pos, "binary expression must contain only scalar and instant vector types");
+            perr(p, rhs->pos,
+                 "binary expression must contain only scalar and instant vector types");
             return NULL;
         }
-        if (cmp && lhs->type == TRN_PROMQL_SCALAR && rhs->type == TRN_PROMQL_SCALAR && !b->return_bool) {
+        if (cmp && lhs->type == TRN_PROMQL_SCALAR && rhs->type == TRN_PROMQL_SCALAR &&
+            !b->return_bool) {
             perr(p, op_pos, "comparisons between scalars must use BOOL modifier");
             return NULL;
         }
@@ -1638,7 +1812,8 @@ static pq_expr_t *parse_expr_inner(parser_t *p, int min_prec)
             b->has_matching = true;
             if (set) {
                 if (b->card == CARD_MANY_TO_ONE || b->card == CARD_ONE_TO_MANY) {
-                    perr(p, b->pos, "no grouping allowed for \"%s\" operation", trn__pq_binop_str(op));
+                    perr(p, b->pos, "no grouping allowed for \"%s\" operation",
+                         trn__pq_binop_str(op));
                     return NULL;
                 }
                 b->card = CARD_MANY_TO_MANY;
@@ -1646,7 +1821,8 @@ static pq_expr_t *parse_expr_inner(parser_t *p, int min_prec)
             if (b->on)
                 for (size_t i = 0; i < b->n_include; i++)
                     if (label_in(b->match_labels, b->n_match_labels, b->include[i])) {
-                        perr(p, op_pos, "label \"%.*s\" must not occur in ON and GROUP clause at once",
+                        perr(p, op_pos,
+                             "label \"%.*s\" must not occur in ON and GROUP clause at once",
                              (int)b->include[i].len, b->include[i].p);
                         return NULL;
                     }
@@ -1661,7 +1837,8 @@ static pq_expr_t *parse_expr_inner(parser_t *p, int min_prec)
 
 static void release_all(parser_t *p)
 {
-    for (size_t i = 0; i < p->n_ms_all; i++) trn_matcher_fini(p->ms_all[i]);
+    for (size_t i = 0; i < p->n_ms_all; i++)
+        trn_matcher_fini(p->ms_all[i]);
 }
 
 int trn_promql_parse(const char *q, size_t len, trn_arena_t *a, trn_promql_expr_t **out,
@@ -1693,9 +1870,13 @@ static void release_rec(pq_expr_t *e)
 {
     if (!e) return;
     switch (e->kind) {
-    case PQ_VSEL: release_selector_matchers(e); e->n_ms = 0; break;
+    case PQ_VSEL:
+        release_selector_matchers(e);
+        e->n_ms = 0;
+        break;
     case PQ_CALL:
-        for (size_t i = 0; i < e->n_args; i++) release_rec(e->args[i]);
+        for (size_t i = 0; i < e->n_args; i++)
+            release_rec(e->args[i]);
         break;
     case PQ_BINARY:
         release_rec(e->lhs);
@@ -1705,30 +1886,42 @@ static void release_rec(pq_expr_t *e)
         release_rec(e->param);
         release_rec(e->inner);
         break;
-    default: release_rec(e->inner); break;
+    default:
+        release_rec(e->inner);
+        break;
     }
 }
 
-void trn_promql_expr_release(trn_promql_expr_t *e) { release_rec(e); }
+void trn_promql_expr_release(trn_promql_expr_t *e)
+{
+    release_rec(e);
+}
 
-trn_promql_type_t trn_promql_expr_type(const trn_promql_expr_t *e) { return e ? e->type : TRN_PROMQL_NONE; }
+trn_promql_type_t trn_promql_expr_type(const trn_promql_expr_t *e)
+{
+    return e ? e->type : TRN_PROMQL_NONE;
+}
 
 /* ---- series descriptions (test files) ---------------------------------------- */
 
-int trn__pq_parse_metric(const char *q, size_t len, trn_arena_t *a, trn_labels_t *out, trn_diag_t *d)
+int trn__pq_parse_metric(const char *q, size_t len, trn_arena_t *a, trn_labels_t *out,
+                         trn_diag_t *d)
 {
     size_t i = 0;
     trn_label_t *v = NULL;
     size_t n = 0, cap = 0;
     trn_str_t name = {0};
-    while (i < len && (q[i] == ' ' || q[i] == '\t')) i++;
+    while (i < len && (q[i] == ' ' || q[i] == '\t'))
+        i++;
     size_t s = i;
-    while (i < len && (is_alnum(q[i]) || q[i] == ':')) i++;
+    while (i < len && (is_alnum(q[i]) || q[i] == ':'))
+        i++;
     if (i > s) name = (trn_str_t){q + s, i - s};
     if (i < len && q[i] == '{') {
         i++;
         for (;;) {
-            while (i < len && (q[i] == ' ' || q[i] == '\t')) i++;
+            while (i < len && (q[i] == ' ' || q[i] == '\t'))
+                i++;
             if (i < len && q[i] == '}') {
                 i++;
                 break;
@@ -1740,15 +1933,18 @@ int trn__pq_parse_metric(const char *q, size_t len, trn_arena_t *a, trn_labels_t
                 i += (size_t)r;
             } else {
                 size_t ls = i;
-                while (i < len && is_alnum(q[i])) i++;
+                while (i < len && is_alnum(q[i]))
+                    i++;
                 if (i == ls) return trn_diag_set(d, TRN_EINVAL, (int64_t)i, "bad label name");
                 ln = (trn_str_t){q + ls, i - ls};
             }
-            while (i < len && (q[i] == ' ' || q[i] == '\t')) i++;
+            while (i < len && (q[i] == ' ' || q[i] == '\t'))
+                i++;
             trn_str_t lv;
             if (i < len && q[i] == '=') {
                 i++;
-                while (i < len && (q[i] == ' ' || q[i] == '\t')) i++;
+                while (i < len && (q[i] == ' ' || q[i] == '\t'))
+                    i++;
                 int r = trn__pq_unquote(q + i, len - i, a, &lv, d);
                 if (r < 0) return r;
                 i += (size_t)r;
@@ -1766,7 +1962,8 @@ int trn__pq_parse_metric(const char *q, size_t len, trn_arena_t *a, trn_labels_t
             }
             v[n++] = (trn_label_t){ln, lv};
         next:
-            while (i < len && (q[i] == ' ' || q[i] == '\t')) i++;
+            while (i < len && (q[i] == ' ' || q[i] == '\t'))
+                i++;
             if (i < len && q[i] == ',') {
                 i++;
                 continue;

@@ -4,8 +4,8 @@
  * "sum by (a) (x)", "a + on (b) group_left (c) b", durations in
  * Prometheus's unit form, @ timestamps with three decimals, numbers in Go's
  * shortest 'f' form and strings Go-quoted. The output parses back to the
- * same tree, which the unit tests check (parse → print → parse). It is also
- * what /api/v1/format_query returns and what the test runner uses to re-run
+ * same tree, which the unit tests check (parse → print → parse). pretty.c
+ * lays it out for /api/v1/format_query; the test runner uses it to re-run
  * instant queries with an @ modifier added to every selector. */
 #include "metrics/promql/promql_int.h"
 
@@ -42,16 +42,19 @@ void trn__pq_fmt_float_f(trn_buf_t *out, double v)
     for (const char *c = s; c < e; c++)
         if (*c != '.') digits[nd++] = *c;
     int exp10 = atoi(e + 1);
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
     if (neg) trn_buf_putc(out, '-');
     int point = exp10 + 1; /* digits before the decimal point */
     if (point <= 0) {
         trn_buf_puts(out, "0.");
-        for (int i = 0; i < -point; i++) trn_buf_putc(out, '0');
+        for (int i = 0; i < -point; i++)
+            trn_buf_putc(out, '0');
         trn_buf_append(out, digits, nd);
     } else if ((size_t)point >= nd) {
         trn_buf_append(out, digits, nd);
-        for (size_t i = nd; i < (size_t)point; i++) trn_buf_putc(out, '0');
+        for (size_t i = nd; i < (size_t)point; i++)
+            trn_buf_putc(out, '0');
     } else {
         trn_buf_append(out, digits, (size_t)point);
         trn_buf_putc(out, '.');
@@ -65,15 +68,33 @@ void trn__pq_quote(trn_buf_t *out, trn_str_t s)
     for (size_t i = 0; i < s.len; i++) {
         unsigned char c = (unsigned char)s.p[i];
         switch (c) {
-        case '"': trn_buf_puts(out, "\\\""); break;
-        case '\\': trn_buf_puts(out, "\\\\"); break;
-        case '\n': trn_buf_puts(out, "\\n"); break;
-        case '\r': trn_buf_puts(out, "\\r"); break;
-        case '\t': trn_buf_puts(out, "\\t"); break;
-        case '\a': trn_buf_puts(out, "\\a"); break;
-        case '\b': trn_buf_puts(out, "\\b"); break;
-        case '\f': trn_buf_puts(out, "\\f"); break;
-        case '\v': trn_buf_puts(out, "\\v"); break;
+        case '"':
+            trn_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            trn_buf_puts(out, "\\\\");
+            break;
+        case '\n':
+            trn_buf_puts(out, "\\n");
+            break;
+        case '\r':
+            trn_buf_puts(out, "\\r");
+            break;
+        case '\t':
+            trn_buf_puts(out, "\\t");
+            break;
+        case '\a':
+            trn_buf_puts(out, "\\a");
+            break;
+        case '\b':
+            trn_buf_puts(out, "\\b");
+            break;
+        case '\f':
+            trn_buf_puts(out, "\\f");
+            break;
+        case '\v':
+            trn_buf_puts(out, "\\v");
+            break;
         default:
             if (c < 0x20 || c == 0x7f) {
                 trn_buf_printf(out, "\\x%02x", c);
@@ -134,9 +155,14 @@ static void put_at(trn_buf_t *out, const pq_expr_t *h)
         trn_buf_printf(out, "%lld.%03lld", (long long)(ms / 1000), (long long)(ms % 1000));
         break;
     }
-    case AT_START: trn_buf_puts(out, " @ start()"); break;
-    case AT_END: trn_buf_puts(out, " @ end()"); break;
-    default: break;
+    case AT_START:
+        trn_buf_puts(out, " @ start()");
+        break;
+    case AT_END:
+        trn_buf_puts(out, " @ end()");
+        break;
+    default:
+        break;
     }
 }
 
@@ -193,7 +219,9 @@ static void print_rec(const pq_expr_t *e, trn_buf_t *out)
             trn__pq_fmt_float_f(out, e->num);
         }
         break;
-    case PQ_STRING: trn__pq_quote(out, e->str); break;
+    case PQ_STRING:
+        trn__pq_quote(out, e->str);
+        break;
     case PQ_VSEL:
         put_selector_body(out, e);
         put_at(out, e);

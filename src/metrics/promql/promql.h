@@ -48,29 +48,29 @@ typedef struct trn_promql_series {
 /* An evaluation result. Every pointer is into the evaluation's arena. */
 typedef struct trn_promql_value {
     trn_promql_type_t type;
-    int64_t t_ms;                 /* for SCALAR and STRING */
-    double scalar;                /* for SCALAR */
-    trn_str_t str;                /* for STRING */
-    trn_promql_sample_t *vec;     /* for VECTOR */
+    int64_t t_ms;             /* for SCALAR and STRING */
+    double scalar;            /* for SCALAR */
+    trn_str_t str;            /* for STRING */
+    trn_promql_sample_t *vec; /* for VECTOR */
     size_t n_vec;
-    trn_promql_series_t *mat;     /* for MATRIX */
+    trn_promql_series_t *mat; /* for MATRIX */
     size_t n_mat;
     /* Annotations as Prometheus renders them ("PromQL warning: ... (1:5)"). */
     const char **warnings;
     size_t n_warnings;
     const char **infos;
     size_t n_infos;
-    uint64_t samples_total;       /* samples read from storage (for stats) */
-    uint64_t peak_samples;        /* largest number of samples held at once */
+    uint64_t samples_total; /* samples read from storage (for stats) */
+    uint64_t peak_samples;  /* largest number of samples held at once */
 } trn_promql_value_t;
 
 /* Evaluation options; zeroed fields take the defaults noted. */
 typedef struct trn_promql_opts {
-    int64_t lookback_delta_ms;      /* default 5m */
-    int64_t timeout_ms;             /* default 2m; TRN_ETIMEOUT past it */
-    uint64_t max_samples;           /* default 50,000,000; TRN_ELIMIT past it */
-    int64_t subquery_step_ms;       /* default step of `[r:]` subqueries; default 1m */
-    int64_t max_points_per_series;  /* range queries; default 11,000 */
+    int64_t lookback_delta_ms;     /* default 5m */
+    int64_t timeout_ms;            /* default 2m; TRN_ETIMEOUT past it */
+    uint64_t max_samples;          /* default 50,000,000; TRN_ELIMIT past it */
+    int64_t subquery_step_ms;      /* default step of `[r:]` subqueries; default 1m */
+    int64_t max_points_per_series; /* range queries; default 11,000 */
     /* Polled between series and steps; returns true when the client left. */
     bool (*is_canceled)(void *ctx);
     void *cancel_ctx;
@@ -97,6 +97,11 @@ trn_promql_type_t trn_promql_expr_type(const trn_promql_expr_t *e);
 
 /* Appends the canonical text of e (Prometheus's String() form) to out. */
 void trn_promql_format(const trn_promql_expr_t *e, trn_buf_t *out);
+
+/* Appends e as /api/v1/format_query shows it (Prometheus's Pretty(0)): the
+ * canonical text, with every node longer than 100 bytes split over lines
+ * indented two spaces per level. */
+void trn_promql_format_pretty(const trn_promql_expr_t *e, trn_buf_t *out);
 
 /* Writes e as one JSON value in the shape of Prometheus's
  * /api/v1/parse_query (its web UI's AST). */

@@ -23,11 +23,28 @@ typedef enum {
     TK_NUMBER, /* numeric literal incl. Inf/NaN */
     TK_DURATION,
     TK_STRING,
-    TK_LPAREN, TK_RPAREN, TK_LBRACE, TK_RBRACE, TK_LBRACKET, TK_RBRACKET,
-    TK_COMMA, TK_COLON, TK_AT,
+    TK_LPAREN,
+    TK_RPAREN,
+    TK_LBRACE,
+    TK_RBRACE,
+    TK_LBRACKET,
+    TK_RBRACKET,
+    TK_COMMA,
+    TK_COLON,
+    TK_AT,
     /* operators, in this order so that op kinds below map 1:1 */
-    TK_ADD, TK_SUB, TK_MUL, TK_DIV, TK_MOD, TK_POW,
-    TK_EQLC, TK_NEQ, TK_GTR, TK_LSS, TK_GTE, TK_LTE,
+    TK_ADD,
+    TK_SUB,
+    TK_MUL,
+    TK_DIV,
+    TK_MOD,
+    TK_POW,
+    TK_EQLC,
+    TK_NEQ,
+    TK_GTR,
+    TK_LSS,
+    TK_GTE,
+    TK_LTE,
     TK_EQL,   /* '=' (matchers only) */
     TK_EQ_RE, /* '=~' */
     TK_NEQ_RE /* '!~' */
@@ -43,9 +60,9 @@ typedef struct pq_tok {
 typedef enum {
     PQ_NUMBER,
     PQ_STRING,
-    PQ_VSEL,  /* instant vector selector */
-    PQ_MSEL,  /* range vector selector: sel = the vector selector */
-    PQ_SUBQ,  /* subquery: inner[range:step] */
+    PQ_VSEL, /* instant vector selector */
+    PQ_MSEL, /* range vector selector: sel = the vector selector */
+    PQ_SUBQ, /* subquery: inner[range:step] */
     PQ_CALL,
     PQ_AGG,
     PQ_BINARY,
@@ -55,14 +72,39 @@ typedef enum {
 
 /* Binary operators (also used by the evaluator). */
 typedef enum {
-    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_POW,
-    OP_EQLC, OP_NEQ, OP_GTR, OP_LSS, OP_GTE, OP_LTE,
-    OP_AND, OP_OR, OP_UNLESS, OP_ATAN2,
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_MOD,
+    OP_POW,
+    OP_EQLC,
+    OP_NEQ,
+    OP_GTR,
+    OP_LSS,
+    OP_GTE,
+    OP_LTE,
+    OP_AND,
+    OP_OR,
+    OP_UNLESS,
+    OP_ATAN2,
 } pq_binop_t;
 
 typedef enum {
-    AGG_SUM, AGG_AVG, AGG_COUNT, AGG_MIN, AGG_MAX, AGG_GROUP, AGG_STDDEV, AGG_STDVAR,
-    AGG_TOPK, AGG_BOTTOMK, AGG_COUNT_VALUES, AGG_QUANTILE, AGG_LIMITK, AGG_LIMIT_RATIO,
+    AGG_SUM,
+    AGG_AVG,
+    AGG_COUNT,
+    AGG_MIN,
+    AGG_MAX,
+    AGG_GROUP,
+    AGG_STDDEV,
+    AGG_STDVAR,
+    AGG_TOPK,
+    AGG_BOTTOMK,
+    AGG_COUNT_VALUES,
+    AGG_QUANTILE,
+    AGG_LIMITK,
+    AGG_LIMIT_RATIO,
     AGG__N
 } pq_aggop_t;
 
@@ -79,13 +121,13 @@ struct trn_promql_expr {
     int32_t pos, end; /* byte range in the query text */
     int depth;        /* height of this subtree (1 for a leaf) */
 
-    double num;        /* PQ_NUMBER */
-    bool is_duration;  /* PQ_NUMBER written as a duration ("5m") */
-    trn_str_t str;     /* PQ_STRING: unescaped value */
+    double num;       /* PQ_NUMBER */
+    bool is_duration; /* PQ_NUMBER written as a duration ("5m") */
+    trn_str_t str;    /* PQ_STRING: unescaped value */
 
     /* PQ_VSEL */
-    trn_str_t name;          /* metric name written before '{', may be empty */
-    trn_matcher_t *ms;       /* all matchers incl. __name__ */
+    trn_str_t name;    /* metric name written before '{', may be empty */
+    trn_matcher_t *ms; /* all matchers incl. __name__ */
     size_t n_ms;
     /* PQ_VSEL and PQ_SUBQ: modifiers */
     int64_t offset_ms;
@@ -93,7 +135,7 @@ struct trn_promql_expr {
     int64_t at_ms;
     /* PQ_MSEL, PQ_SUBQ */
     int64_t range_ms;
-    int64_t step_ms;   /* PQ_SUBQ: 0 = default */
+    int64_t step_ms; /* PQ_SUBQ: 0 = default */
 
     /* PQ_CALL */
     const struct pq_func *func;

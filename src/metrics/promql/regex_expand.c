@@ -54,7 +54,8 @@ int trn__pq_regex_expand(const char *re, size_t re_len, trn_str_t src, trn_str_t
         if (repl.p[i + 1] == '{') {
             ns = i + 2;
             ne = ns;
-            while (ne < repl.len && name_char(repl.p[ne])) ne++;
+            while (ne < repl.len && name_char(repl.p[ne]))
+                ne++;
             if (ne >= repl.len || repl.p[ne] != '}' || ne == ns) {
                 trn_buf_putc(&b, '$');
                 continue;
@@ -63,7 +64,8 @@ int trn__pq_regex_expand(const char *re, size_t re_len, trn_str_t src, trn_str_t
         } else {
             ns = i + 1;
             ne = ns;
-            while (ne < repl.len && name_char(repl.p[ne])) ne++;
+            while (ne < repl.len && name_char(repl.p[ne]))
+                ne++;
             if (ne == ns) {
                 trn_buf_putc(&b, '$');
                 continue;

@@ -15,7 +15,8 @@ int trn_promql_parse_selector(const char *q, size_t len, trn_arena_t *a, trn_pro
     int rc = trn_promql_parse(q, len, a, &e, d);
     if (rc < 0) return rc;
     const trn_promql_expr_t *sel = e;
-    while (sel->kind == PQ_PAREN) sel = sel->inner;
+    while (sel->kind == PQ_PAREN)
+        sel = sel->inner;
     if (sel->kind != PQ_VSEL) {
         trn_promql_expr_release(e);
         return trn_diag_set(d, TRN_EINVAL, 0, "1:1: parse error: expected a series selector");

@@ -100,9 +100,11 @@ static int store_reset(runner_t *r)
 
 static char *trim(char *s)
 {
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')) s[--n] = 0;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = 0;
     return s;
 }
 
@@ -123,7 +125,8 @@ static bool parse_num(const char *s, double *out)
         return true;
     }
     for (const char *c = s; *c; c++)
-        if (*c == 'x' || *c == 'X' || *c == 'p' || *c == 'P' || *c == 'i' || *c == 'I' || *c == 'n' || *c == 'N')
+        if (*c == 'x' || *c == 'X' || *c == 'p' || *c == 'P' || *c == 'i' || *c == 'I' ||
+            *c == 'n' || *c == 'N')
             return false;
     errno = 0;
     double v = strtod(s, &end);
@@ -149,7 +152,8 @@ static bool expand_token(const char *tok, seqval_t **v, size_t *n, size_t *cap, 
         const char *x = strstr(tok, "}}x");
         long reps = 0;
         if (x) reps = strtol(x + 3, NULL, 10);
-        for (long i = 0; i <= reps; i++) PUSH(0, true);
+        for (long i = 0; i <= reps; i++)
+            PUSH(0, true);
         return true;
     }
     if (!strcmp(tok, "_")) {
@@ -158,7 +162,8 @@ static bool expand_token(const char *tok, seqval_t **v, size_t *n, size_t *cap, 
     }
     if (!strncmp(tok, "_x", 2)) {
         long k = strtol(tok + 2, NULL, 10);
-        for (long i = 0; i < k; i++) PUSH(0, true);
+        for (long i = 0; i < k; i++)
+            PUSH(0, true);
         return true;
     }
     if (!strcmp(tok, "stale")) {
@@ -223,7 +228,8 @@ static bool parse_series_line(const char *line, trn_arena_t *a, trn_labels_t *ls
     *hist = false;
     const char *p = line + used;
     while (*p) {
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         if (!*p) break;
         const char *s = p;
         if (p[0] == '{' && p[1] == '{') {
@@ -240,7 +246,8 @@ static bool parse_series_line(const char *line, trn_arena_t *a, trn_labels_t *ls
                 }
             }
         } else {
-            while (*p && *p != ' ' && *p != '\t') p++;
+            while (*p && *p != ' ' && *p != '\t')
+                p++;
         }
         char tok[4096];
         size_t l = (size_t)(p - s) < sizeof tok - 1 ? (size_t)(p - s) : sizeof tok - 1;
@@ -255,7 +262,8 @@ static void add_hist(runner_t *r, const trn_labels_t *ls)
 {
     if (r->n_hist == r->cap_hist) {
         size_t nc = r->cap_hist ? r->cap_hist * 2 : 16;
-        r->hist = trn_arena_grow(r->load_arena, r->hist, r->cap_hist * sizeof *r->hist, nc * sizeof *r->hist);
+        r->hist = trn_arena_grow(r->load_arena, r->hist, r->cap_hist * sizeof *r->hist,
+                                 nc * sizeof *r->hist);
         r->cap_hist = nc;
     }
     trn_labels_copy(r->load_arena, ls, &r->hist[r->n_hist++]);
@@ -419,8 +427,9 @@ static bool check_annos(const evalcase_t *c, const trn_promql_value_t *v, char *
             for (size_t j = 0; j < n; j++)
                 if (expect_match(&c->ex[k], arr[j])) found = true;
             if (!found) {
-                snprintf(err, cap, "expected %s annotation matching \"%s\", got %zu: %s", kind ? "info" : "warn",
-                         c->ex[k].text ? c->ex[k].text : "<any>", n, n ? arr[0] : "");
+                snprintf(err, cap, "expected %s annotation matching \"%s\", got %zu: %s",
+                         kind ? "info" : "warn", c->ex[k].text ? c->ex[k].text : "<any>", n,
+                         n ? arr[0] : "");
                 return false;
             }
         }
@@ -430,7 +439,8 @@ static bool check_annos(const evalcase_t *c, const trn_promql_value_t *v, char *
                 for (size_t k = 0; k < c->n_ex; k++)
                     if (c->ex[k].type == want && expect_match(&c->ex[k], arr[j])) found = true;
                 if (!found) {
-                    snprintf(err, cap, "unexpected %s annotation %s", kind ? "info" : "warn", arr[j]);
+                    snprintf(err, cap, "unexpected %s annotation %s", kind ? "info" : "warn",
+                             arr[j]);
                     return false;
                 }
             }
@@ -454,9 +464,10 @@ static bool compare(const evalcase_t *c, const trn_promql_value_t *v, int64_t st
         }
         return true;
     case TRN_PROMQL_STRING:
-        if (!c->string || strlen(c->string) != v->str.len || memcmp(c->string, v->str.p, v->str.len)) {
-            snprintf(err, cap, "expected string \"%s\" but got \"%.*s\"", c->string ? c->string : "",
-                     (int)v->str.len, v->str.p);
+        if (!c->string || strlen(c->string) != v->str.len ||
+            memcmp(c->string, v->str.p, v->str.len)) {
+            snprintf(err, cap, "expected string \"%s\" but got \"%.*s\"",
+                     c->string ? c->string : "", (int)v->str.len, v->str.p);
             return false;
         }
         return true;
@@ -473,11 +484,13 @@ static bool compare(const evalcase_t *c, const trn_promql_value_t *v, int64_t st
                 return false;
             }
             if (c->ordered && x->pos != (int)i + 1) {
-                snprintf(err, cap, "expected metric %s at position %d but was at %zu", lb, x->pos, i + 1);
+                snprintf(err, cap, "expected metric %s at position %d but was at %zu", lb, x->pos,
+                         i + 1);
                 return false;
             }
             if (!x->n || !almost_eq(x->vals[0].v, v->vec[i].v)) {
-                snprintf(err, cap, "expected %g for %s but got %g", x->n ? x->vals[0].v : NAN, lb, v->vec[i].v);
+                snprintf(err, cap, "expected %g for %s but got %g", x->n ? x->vals[0].v : NAN, lb,
+                         v->vec[i].v);
                 return false;
             }
             for (size_t j = 0; j < i; j++)
@@ -488,7 +501,8 @@ static bool compare(const evalcase_t *c, const trn_promql_value_t *v, int64_t st
         }
         for (size_t k = 0; k < c->n_series; k++) {
             bool seen = false;
-            for (size_t i = 0; i < v->n_vec && !seen; i++) seen = trn_labels_equal(&v->vec[i].labels, &c->series[k].labels);
+            for (size_t i = 0; i < v->n_vec && !seen; i++)
+                seen = trn_labels_equal(&v->vec[i].labels, &c->series[k].labels);
             if (!seen) {
                 fmt_ls(&c->series[k].labels, lb, sizeof lb);
                 snprintf(err, cap, "expected metric %s not found", lb);
@@ -524,34 +538,44 @@ static bool compare(const evalcase_t *c, const trn_promql_value_t *v, int64_t st
             for (size_t j = 0; j < x->n; j++) {
                 int64_t t = start + (int64_t)j * step;
                 if (t > end) {
-                    snprintf(err, cap, "expected %zu points for %s, but query time range cannot return this many points", x->n, lb);
+                    snprintf(err, cap,
+                             "expected %zu points for %s, but query time range cannot return this "
+                             "many points",
+                             x->n, lb);
                     return false;
                 }
                 if (x->vals[j].omitted) continue;
                 if (k >= s->n_points) {
-                    snprintf(err, cap, "expected more float points for %s than the %zu returned", lb, s->n_points);
+                    snprintf(err, cap, "expected more float points for %s than the %zu returned",
+                             lb, s->n_points);
                     return false;
                 }
                 if (s->points[k].t_ms != t) {
-                    snprintf(err, cap, "expected float value at index %zu for %s to have timestamp %lld, but it had timestamp %lld",
+                    snprintf(err, cap,
+                             "expected float value at index %zu for %s to have timestamp %lld, but "
+                             "it had timestamp %lld",
                              k, lb, (long long)t, (long long)s->points[k].t_ms);
                     return false;
                 }
                 if (!almost_eq(x->vals[j].v, s->points[k].v)) {
-                    snprintf(err, cap, "expected float value at index %zu (t=%lld) for %s to be %g, but got %g", k,
-                             (long long)t, lb, x->vals[j].v, s->points[k].v);
+                    snprintf(
+                        err, cap,
+                        "expected float value at index %zu (t=%lld) for %s to be %g, but got %g", k,
+                        (long long)t, lb, x->vals[j].v, s->points[k].v);
                     return false;
                 }
                 k++;
             }
             if (k != s->n_points) {
-                snprintf(err, cap, "expected %zu float points for %s, but got %zu", k, lb, s->n_points);
+                snprintf(err, cap, "expected %zu float points for %s, but got %zu", k, lb,
+                         s->n_points);
                 return false;
             }
         }
         for (size_t k = 0; k < c->n_series; k++) {
             bool seen = false;
-            for (size_t i = 0; i < v->n_mat && !seen; i++) seen = trn_labels_equal(&v->mat[i].labels, &c->series[k].labels);
+            for (size_t i = 0; i < v->n_mat && !seen; i++)
+                seen = trn_labels_equal(&v->mat[i].labels, &c->series[k].labels);
             if (!seen) {
                 fmt_ls(&c->series[k].labels, lb, sizeof lb);
                 snprintf(err, cap, "expected metric %s not found", lb);
@@ -560,7 +584,9 @@ static bool compare(const evalcase_t *c, const trn_promql_value_t *v, int64_t st
         }
         return true;
     }
-    default: snprintf(err, cap, "no result"); return false;
+    default:
+        snprintf(err, cap, "no result");
+        return false;
     }
 }
 
@@ -594,7 +620,9 @@ static bool add_at(pq_expr_t *e, int64_t t, bool under_at_subq)
             e->at_ms = t;
         }
         break;
-    case PQ_MSEL: unsafe |= add_at(e->inner, t, under_at_subq); break;
+    case PQ_MSEL:
+        unsafe |= add_at(e->inner, t, under_at_subq);
+        break;
     case PQ_SUBQ: {
         if (!under_at_subq && e->at_kind == AT_NONE) {
             e->at_kind = AT_TS;
@@ -604,12 +632,14 @@ static bool add_at(pq_expr_t *e, int64_t t, bool under_at_subq)
         break;
     }
     case PQ_CALL: {
-        static const char *const bad[] = {"days_in_month", "day_of_month", "day_of_week", "day_of_year",
-                                          "end", "hour", "minute", "month", "year", "predict_linear",
-                                          "range", "start", "step", "time", "timestamp"};
+        static const char *const bad[] = {
+            "days_in_month", "day_of_month", "day_of_week", "day_of_year", "end",
+            "hour",          "minute",       "month",       "year",        "predict_linear",
+            "range",         "start",        "step",        "time",        "timestamp"};
         for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
             if (!strcmp(e->func->name, bad[k])) unsafe = true;
-        for (size_t k = 0; k < e->n_args; k++) unsafe |= add_at(e->args[k], t, under_at_subq);
+        for (size_t k = 0; k < e->n_args; k++)
+            unsafe |= add_at(e->args[k], t, under_at_subq);
         break;
     }
     case PQ_AGG:
@@ -620,7 +650,9 @@ static bool add_at(pq_expr_t *e, int64_t t, bool under_at_subq)
         unsafe |= add_at(e->lhs, t, under_at_subq);
         unsafe |= add_at(e->rhs, t, under_at_subq);
         break;
-    default: unsafe |= add_at(e->inner, t, under_at_subq); break;
+    default:
+        unsafe |= add_at(e->inner, t, under_at_subq);
+        break;
     }
     return unsafe;
 }
@@ -632,7 +664,8 @@ static bool sel_matches_hist(runner_t *r, const pq_expr_t *e)
     case PQ_VSEL:
         for (size_t h = 0; h < r->n_hist; h++) {
             bool all = true;
-            for (size_t k = 0; k < e->n_ms && all; k++) all = trn_matcher_matches_labels(&e->ms[k], &r->hist[h]);
+            for (size_t k = 0; k < e->n_ms && all; k++)
+                all = trn_matcher_matches_labels(&e->ms[k], &r->hist[h]);
             if (all) return true;
         }
         return false;
@@ -640,9 +673,12 @@ static bool sel_matches_hist(runner_t *r, const pq_expr_t *e)
         for (size_t k = 0; k < e->n_args; k++)
             if (sel_matches_hist(r, e->args[k])) return true;
         return false;
-    case PQ_AGG: return sel_matches_hist(r, e->param) || sel_matches_hist(r, e->inner);
-    case PQ_BINARY: return sel_matches_hist(r, e->lhs) || sel_matches_hist(r, e->rhs);
-    default: return sel_matches_hist(r, e->inner);
+    case PQ_AGG:
+        return sel_matches_hist(r, e->param) || sel_matches_hist(r, e->inner);
+    case PQ_BINARY:
+        return sel_matches_hist(r, e->lhs) || sel_matches_hist(r, e->rhs);
+    default:
+        return sel_matches_hist(r, e->inner);
     }
 }
 
@@ -654,8 +690,8 @@ static int run_one(runner_t *r, const evalcase_t *c, const char *expr, int64_t t
     trn_diag_init(&d);
     trn_promql_expr_t *e = NULL;
     int ok = 0;
-    trn_promql_opts_t o = {.lookback_delta_ms = 5 * 60 * 1000, .subquery_step_ms = 60 * 1000,
-                           .timeout_ms = 100000};
+    trn_promql_opts_t o = {
+        .lookback_delta_ms = 5 * 60 * 1000, .subquery_step_ms = 60 * 1000, .timeout_ms = 100000};
     int rc = trn_promql_parse(expr, strlen(expr), a, &e, &d);
     if (rc == 0) {
         trn_promql_value_t v;
@@ -666,17 +702,19 @@ static int run_one(runner_t *r, const evalcase_t *c, const char *expr, int64_t t
                 ok = -1;
             } else if (!check_annos(c, &v, err, cap)) {
                 ok = -1;
-            } else if (!compare(c, &v, c->range_vector ? c->start : t0, c->range_vector ? c->end : t1,
-                                c->range_vector ? c->step : step, false, err, cap)) {
+            } else if (!compare(c, &v, c->range_vector ? c->start : t0,
+                                c->range_vector ? c->end : t1, c->range_vector ? c->step : step,
+                                false, err, cap)) {
                 ok = -1;
             } else if (!is_range && main_query && !c->exclude_range && !strstr(expr, "start()") &&
-                       !strstr(expr, "end()") && !strstr(expr, "range()") && !strstr(expr, "step()") &&
-                       v.type != TRN_PROMQL_STRING) {
+                       !strstr(expr, "end()") && !strstr(expr, "range()") &&
+                       !strstr(expr, "step()") && v.type != TRN_PROMQL_STRING) {
                 /* range mode check at the middle step */
                 trn_promql_value_t rv;
                 trn_diag_t d2;
                 trn_diag_init(&d2);
-                int rc2 = trn__pq_eval_text(r->st, e, t0 - 60000, t0 + 60000, 60000, true, &o, a, &rv, &d2, expr, strlen(expr));
+                int rc2 = trn__pq_eval_text(r->st, e, t0 - 60000, t0 + 60000, 60000, true, &o, a,
+                                            &rv, &d2, expr, strlen(expr));
                 if (rc2 < 0) {
                     snprintf(err, cap, "error evaluating query %s in range mode: %s", expr, d2.msg);
                     ok = -1;
@@ -688,7 +726,8 @@ static int run_one(runner_t *r, const evalcase_t *c, const char *expr, int64_t t
                     for (size_t i = 0; i < rv.n_mat; i++)
                         for (size_t j = 0; j < rv.mat[i].n_points; j++)
                             if (rv.mat[i].points[j].t_ms == t0) {
-                                iv.vec[iv.n_vec++] = (trn_promql_sample_t){rv.mat[i].labels, t0, rv.mat[i].points[j].v};
+                                iv.vec[iv.n_vec++] = (trn_promql_sample_t){rv.mat[i].labels, t0,
+                                                                           rv.mat[i].points[j].v};
                                 break;
                             }
                     if (iv.type == TRN_PROMQL_SCALAR) iv.scalar = iv.n_vec ? iv.vec[0].v : NAN;
@@ -795,10 +834,14 @@ static int do_eval(runner_t *r, char **lines, size_t nl, size_t *i, trn_arena_t 
     size_t kwlen = (size_t)(sp - cmd);
     char kw[32];
     snprintf(kw, sizeof kw, "%.*s", (int)kwlen, cmd);
-    if (!strcmp(kw, "eval_fail")) c.fail = true;
-    else if (!strcmp(kw, "eval_ordered")) c.ordered = true;
-    else if (!strcmp(kw, "eval_warn")) c.warn_flag = true;
-    else if (!strcmp(kw, "eval_info")) c.info_flag = true;
+    if (!strcmp(kw, "eval_fail"))
+        c.fail = true;
+    else if (!strcmp(kw, "eval_ordered"))
+        c.ordered = true;
+    else if (!strcmp(kw, "eval_warn"))
+        c.warn_flag = true;
+    else if (!strcmp(kw, "eval_info"))
+        c.info_flag = true;
     char *rest = trim(sp);
     if (!strncmp(rest, "instant", 7)) {
         rest = trim(rest + 7);
@@ -816,8 +859,11 @@ static int do_eval(runner_t *r, char **lines, size_t nl, size_t *i, trn_arena_t 
         c.is_range = true;
         char from[64], to[64], step[64];
         int used = 0;
-        if (sscanf(rest, "range from %63s to %63s step %63s %n", from, to, step, &used) < 3) return -1;
-        if (parse_time(from, &c.start) < 0 || parse_time(to, &c.end) < 0 || parse_time(step, &c.step) < 0) return -1;
+        if (sscanf(rest, "range from %63s to %63s step %63s %n", from, to, step, &used) < 3)
+            return -1;
+        if (parse_time(from, &c.start) < 0 || parse_time(to, &c.end) < 0 ||
+            parse_time(step, &c.step) < 0)
+            return -1;
         c.expr = trim(rest + used);
     } else {
         return -1;
@@ -861,7 +907,8 @@ static int do_eval(runner_t *r, char **lines, size_t nl, size_t *i, trn_arena_t 
             if (c.n_ex >= 16) continue;
             expect_line_t *x = &c.ex[c.n_ex];
             char *p = trim(l + 6);
-            static const char *const types[] = {"ordered", "fail", "warn", "no_warn", "info", "no_info"};
+            static const char *const types[] = {"ordered", "fail", "warn",
+                                                "no_warn", "info", "no_info"};
             int ty = -1;
             for (int k = 5; k >= 0; k--) {
                 size_t tl = strlen(types[k]);
@@ -978,7 +1025,8 @@ static int run_file(runner_t *r, const char *path)
         }
     }
     trn_arena_free(fa);
-    for (size_t i = 0; i < nl; i++) free(lines[i]);
+    for (size_t i = 0; i < nl; i++)
+        free(lines[i]);
     free(lines);
     printf("%s: %d passed, %d failed, %d skipped\n", r->file, r->passed - p0, r->failed - f0,
            r->skipped - s0);
@@ -997,7 +1045,8 @@ int trn_cmd_promql(int argc, char **argv)
     trn_log_set_level(TRN_LOG_WARN); /* one store per file: its open/replay notes are noise here */
     r.skipf = tmpfile();
     if (!r.skipf) r.skipf = stderr;
-    for (int i = 0; i < argc; i++) run_file(&r, argv[i]);
+    for (int i = 0; i < argc; i++)
+        run_file(&r, argv[i]);
     if (r.st) {
         trn_store_close(r.st);
         nftw(r.dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
@@ -1007,7 +1056,8 @@ int trn_cmd_promql(int argc, char **argv)
         printf("skipped cases (%d):\n", r.skipped);
         rewind(r.skipf);
         char buf[4096];
-        while (fgets(buf, sizeof buf, r.skipf)) fputs(buf, stdout);
+        while (fgets(buf, sizeof buf, r.skipf))
+            fputs(buf, stdout);
         fclose(r.skipf);
     }
     printf("promql: %d passed, %d failed\n", r.passed, r.failed);

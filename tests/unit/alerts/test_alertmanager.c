@@ -316,6 +316,31 @@ static void test_alertmanager_sha256_and_templates(void **state)
     trn_am_config_free(c);
 }
 
+static void test_alertmanager_dedup_rules(void **state)
+{
+    (void)state;
+    uint64_t f12[] = {1, 2}, f1[] = {1}, f3[] = {3}, r2[] = {2};
+    trn__am_nfe_t e = {.ts = 1000, .firing = f12, .n_firing = 2, .resolved = NULL, .n_resolved = 0};
+    const int64_t hour = 3600000;
+    /* never notified: only if something fires */
+    assert_true(trn__am_needs_update(NULL, f1, 1, NULL, 0, false, hour, 2000));
+    assert_false(trn__am_needs_update(NULL, NULL, 0, r2, 1, true, hour, 2000));
+    /* same or fewer firing alerts inside repeat_interval: nothing */
+    assert_false(trn__am_needs_update(&e, f12, 2, NULL, 0, false, hour, 2000));
+    assert_false(trn__am_needs_update(&e, f1, 1, r2, 1, false, hour, 2000));
+    /* ... unless resolved ones must be told */
+    assert_true(trn__am_needs_update(&e, f1, 1, r2, 1, true, hour, 2000));
+    /* a new firing alert */
+    assert_true(trn__am_needs_update(&e, f3, 1, NULL, 0, false, hour, 2000));
+    /* everything resolved after a firing notice: always (clears the log) */
+    assert_true(trn__am_needs_update(&e, NULL, 0, f12, 2, false, hour, 2000));
+    /* repeat interval passed */
+    assert_true(trn__am_needs_update(&e, f12, 2, NULL, 0, false, hour, 1000 + hour + 1));
+    /* nothing firing before nor now */
+    trn__am_nfe_t quiet = {.ts = 1000};
+    assert_false(trn__am_needs_update(&quiet, NULL, 0, r2, 1, true, hour, 2000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_alertmanager_state_survives_restart),
         cmocka_unit_test(test_alertmanager_format_doc_example),
         cmocka_unit_test(test_alertmanager_sha256_and_templates),
+        cmocka_unit_test(test_alertmanager_dedup_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

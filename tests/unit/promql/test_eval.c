@@ -29,7 +29,8 @@ static void add(const char *name, const char *k, const char *v, double start, do
     trn_labels_t ls = {l, nl};
     trn_labels_sort(&ls);
     trn_sample_t s[200];
-    for (int i = 0; i < n; i++) s[i] = (trn_sample_t){(int64_t)i * 60000, start + inc * i};
+    for (int i = 0; i < n; i++)
+        s[i] = (trn_sample_t){(int64_t)i * 60000, start + inc * i};
     trn_append_series_t as = {ls, s, (size_t)n};
     trn_append_result_t r;
     trn_diag_t d;
@@ -131,7 +132,9 @@ static void test_eval_range_matches_instant(void **state)
                              (isnan(rr.v.mat[m].points[p].v) && isnan(ri.v.vec[i].v))))
                             ok = true;
                 }
-                if (!ok) fail_msg("%s at %lld: instant value %g not in range result", qs[k], (long long)t, ri.v.vec[i].v);
+                if (!ok)
+                    fail_msg("%s at %lld: instant value %g not in range result", qs[k],
+                             (long long)t, ri.v.vec[i].v);
                 found++;
             }
             size_t in_range = 0;
@@ -167,12 +170,25 @@ static void test_eval_known_values(void **state)
     assert_int_equal(r.rc, 0);
     assert_true(trn_str_eqc(trn_labels_get(&r.v.vec[0].labels, "floor"), "f-x"));
     done(&r);
+    /* absent(): the first equality matcher sets a label, later ones on the name drop it */
+    run(&r, "absent(nope{a=\"x\", a!=\"y\", b=\"c\"})", false, 0, 0, 0, NULL, 0);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.v.n_vec, 1);
+    assert_int_equal(r.v.vec[0].labels.n, 1);
+    assert_true(trn_str_eqc(trn_labels_get(&r.v.vec[0].labels, "b"), "c"));
+    done(&r);
+    run(&r, "absent_over_time(nope{a!=\"y\", a=\"x\"}[5m])", false, 0, 0, 0, NULL, 0);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(r.v.n_vec, 1);
+    assert_true(trn_str_eqc(trn_labels_get(&r.v.vec[0].labels, "a"), "x"));
+    done(&r);
     /* an annotation with its position */
     run(&r, "rate(temp[5m])", false, 1800000, 0, 0, NULL, 0);
     assert_int_equal(r.rc, 0);
     assert_int_equal(r.v.n_infos, 1);
-    assert_string_equal(r.v.infos[0], "PromQL info: metric might not be a counter, name does not end in "
-                                      "_total/_sum/_count/_bucket: \"temp\" (1:6)");
+    assert_string_equal(r.v.infos[0],
+                        "PromQL info: metric might not be a counter, name does not end in "
+                        "_total/_sum/_count/_bucket: \"temp\" (1:6)");
     done(&r);
 }
 

@@ -101,7 +101,8 @@ static void test_promql_errors(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"rate(foo)", "expected type range vector in call to function \"rate\", got instant vector"},
+        {"rate(foo)",
+         "expected type range vector in call to function \"rate\", got instant vector"},
         {"foo[5m] + 1", "binary expression must contain only scalar and instant vector types"},
         {"1 == 1", "comparisons between scalars must use BOOL modifier"},
         {"1 and 1", "set operator \"and\" not allowed in binary scalar expression"},
@@ -111,7 +112,8 @@ static void test_promql_errors(void **state)
         {"sum(", "unclosed left parenthesis"},
         {"a + b bool", ""},
         {"foo{a=~\"(\"}", "invalid regular expression"},
-        {"topk(foo)", "wrong number of arguments for aggregate expression provided, expected 2, got 1"},
+        {"topk(foo)",
+         "wrong number of arguments for aggregate expression provided, expected 2, got 1"},
         {"(1 + 2)[5m]", "ranges only allowed for vector selectors"},
         {"", "no expression found in input"},
         {"foo + {{schema:0 sum:1 count:1}}", "native histogram syntax {{...}} is not supported"},
@@ -122,8 +124,10 @@ static void test_promql_errors(void **state)
         trn_diag_t d;
         (void)fmt(a, cases[i][0], &rc, &d);
         if (rc != TRN_EINVAL) fail_msg("%s: expected an error", cases[i][0]);
-        if (!strstr(d.msg, cases[i][1])) fail_msg("%s: message %s lacks %s", cases[i][0], d.msg, cases[i][1]);
-        if (!strstr(d.msg, "parse error")) fail_msg("%s: message %s lacks position", cases[i][0], d.msg);
+        if (!strstr(d.msg, cases[i][1]))
+            fail_msg("%s: message %s lacks %s", cases[i][0], d.msg, cases[i][1]);
+        if (!strstr(d.msg, "parse error"))
+            fail_msg("%s: message %s lacks position", cases[i][0], d.msg);
     }
     int rc;
     trn_diag_t d;
@@ -157,7 +161,8 @@ static void test_promql_error_texts(void **state)
         {"\"\\c\"", 0, "unknown escape sequence U+0063 'c'"},
         {"\"\\x.\"", 0, "illegal character U+002E '.' in escape sequence"},
         {"sum (some_metric) without (test) by (test)", 33, "unexpected <by>"},
-        {"test[5d] OFFSET 10s [10m:5s]", 0, "subquery is only allowed on instant vector, got matrix instead"},
+        {"test[5d] OFFSET 10s [10m:5s]", 0,
+         "subquery is only allowed on instant vector, got matrix instead"},
         {"foo offset 9.5e10", 11, "duration out of range"},
     };
     trn_arena_t *a = trn_arena_new(0);
@@ -165,11 +170,15 @@ static void test_promql_error_texts(void **state)
         trn_promql_expr_t *e;
         trn_diag_t d;
         trn_diag_init(&d);
-        if (trn_promql_parse(cases[i].q, strlen(cases[i].q), a, &e, &d) == 0) fail_msg("%s parsed", cases[i].q);
+        if (trn_promql_parse(cases[i].q, strlen(cases[i].q), a, &e, &d) == 0)
+            fail_msg("%s parsed", cases[i].q);
         const char *m = strstr(d.msg, "parse error: ");
         assert_non_null(m);
-        if (strcmp(m + 13, cases[i].msg)) fail_msg("%s: got %s, want %s", cases[i].q, m + 13, cases[i].msg);
-        if (d.offset != cases[i].off) fail_msg("%s: offset %lld, want %lld", cases[i].q, (long long)d.offset, (long long)cases[i].off);
+        if (strcmp(m + 13, cases[i].msg))
+            fail_msg("%s: got %s, want %s", cases[i].q, m + 13, cases[i].msg);
+        if (d.offset != cases[i].off)
+            fail_msg("%s: offset %lld, want %lld", cases[i].q, (long long)d.offset,
+                     (long long)cases[i].off);
     }
     trn_arena_free(a);
 }
@@ -182,9 +191,12 @@ static void test_promql_types(void **state)
         const char *q;
         trn_promql_type_t t;
     } cases[] = {
-        {"1", TRN_PROMQL_SCALAR},          {"foo", TRN_PROMQL_VECTOR},
-        {"foo[1m]", TRN_PROMQL_MATRIX},    {"\"s\"", TRN_PROMQL_STRING},
-        {"scalar(foo)", TRN_PROMQL_SCALAR}, {"foo * 2", TRN_PROMQL_VECTOR},
+        {"1", TRN_PROMQL_SCALAR},
+        {"foo", TRN_PROMQL_VECTOR},
+        {"foo[1m]", TRN_PROMQL_MATRIX},
+        {"\"s\"", TRN_PROMQL_STRING},
+        {"scalar(foo)", TRN_PROMQL_SCALAR},
+        {"foo * 2", TRN_PROMQL_VECTOR},
         {"rate(foo[1m])[5m:]", TRN_PROMQL_MATRIX},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -248,9 +260,11 @@ static void test_promql_depth_limit(void **state)
     trn_arena_t *a = trn_arena_new(0);
     trn_buf_t b;
     trn_buf_init(&b);
-    for (int i = 0; i < 20000; i++) trn_buf_putc(&b, '(');
+    for (int i = 0; i < 20000; i++)
+        trn_buf_putc(&b, '(');
     trn_buf_putc(&b, '1');
-    for (int i = 0; i < 20000; i++) trn_buf_putc(&b, ')');
+    for (int i = 0; i < 20000; i++)
+        trn_buf_putc(&b, ')');
     trn_promql_expr_t *e;
     trn_diag_t d;
     trn_diag_init(&d);
@@ -258,13 +272,15 @@ static void test_promql_depth_limit(void **state)
     assert_non_null(strstr(d.msg, "nesting too deep"));
     b.len = 0;
     trn_buf_puts(&b, "x");
-    for (int i = 0; i < 5000; i++) trn_buf_puts(&b, " + x");
+    for (int i = 0; i < 5000; i++)
+        trn_buf_puts(&b, " + x");
     trn_diag_init(&d);
     assert_int_equal(trn_promql_parse(b.data, b.len, a, &e, &d), TRN_EINVAL);
     assert_non_null(strstr(d.msg, "nesting too deep"));
     b.len = 0;
     trn_buf_puts(&b, "x");
-    for (int i = 0; i < 100; i++) trn_buf_puts(&b, " or x");
+    for (int i = 0; i < 100; i++)
+        trn_buf_puts(&b, " or x");
     trn_diag_init(&d);
     assert_int_equal(trn_promql_parse(b.data, b.len, a, &e, &d), 0);
     trn_promql_expr_release(e);
@@ -277,7 +293,8 @@ static void test_promql_depth_limit(void **state)
 static void test_promql_budget_failures_release(void **state)
 {
     (void)state;
-    const char *q = "sum by (a) (x{b=~\"a.*\", c!~\"z+\"}) / on(a) y{d=~\"e|f\"} + rate(z{g=~\"h\"}[5m])";
+    const char *q =
+        "sum by (a) (x{b=~\"a.*\", c!~\"z+\"}) / on(a) y{d=~\"e|f\"} + rate(z{g=~\"h\"}[5m])";
     int ok = 0, failed = 0;
     for (size_t budget = 64; budget < 8192; budget += 64) {
         trn_arena_t *a = trn_arena_new(budget);

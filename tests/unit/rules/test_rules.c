@@ -421,6 +421,10 @@ static void test_rules_validation_errors(void **state)
     expect_invalid("groups:\n- name: g\n  rules:\n  - alert: A\n", "field 'expr' must be set", 4);
     expect_invalid("groups:\n- name: g\n- name: g\n",
                    "groupname: \"g\" is repeated in the same file", 3);
+    /* found by fuzzing: the repeated group's parsed rules were not released */
+    expect_invalid(
+        "groups:\n- name: g\n- name: g\n  rules:\n  - record: r\n    expr: m{a=~\"x.*\"}\n",
+        "groupname: \"g\" is repeated in the same file", 3);
     expect_invalid("groups:\n- rules: []\n", "Groupname must not be empty", 2);
     expect_invalid("groups:\n- name: g\n  bogus: 1\n", "unknown key \"bogus\"", 3);
     expect_invalid("apiVersion: v1\nkind: ConfigMap\n", "unsupported kind", 2);

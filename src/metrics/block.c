@@ -801,8 +801,8 @@ static int load_page(trn_block_t *b, uint64_t page, trn_block_cache_t *c, trn_di
     uint64_t off = r64(e);
     uint32_t clen = r32(e + 8), ulen = r32(e + 12), crc = r32(e + 16);
     const section_t *ps = &b->sec[SEC_PAGES];
-    if (off < ps->off || off > ps->off + ps->len || clen > ps->off + ps->len - off ||
-        ulen > MAX_PAGE_ULEN)
+    if (off < ps->off || off > ps->off + ps->len || clen > ps->off + ps->len - off || ulen == 0 ||
+        ulen > MAX_PAGE_ULEN) /* writers never write empty pages */
         return corrupt(b, b->sec[SEC_PAGE_INDEX].off + page * PAGE_INDEX_ENTRY, d,
                        "page out of bounds");
     if (trn_crc32c(0, b->map + off, clen) != crc)

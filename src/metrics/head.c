@@ -182,7 +182,7 @@ void trn_hseries_prefetch_tail(const trn_hseries_t *s)
 
 void trn_head_reserve_ids(trn_head_t *h, uint32_t next_id)
 {
-    if (next_id > h->next_id) h->next_id = next_id;
+    if (next_id > h->next_id && next_id != UINT32_MAX) h->next_id = next_id;
 }
 
 trn_hseries_t *trn_head_by_id(const trn_head_t *h, uint32_t id)
@@ -201,9 +201,14 @@ trn_hseries_t *trn_head_get_or_create(trn_head_t *h, const trn_labels_t *ls, uin
         return s;
     }
     if (id) {
-        if (trn_head_by_id(h, id)) return NULL;
-    } else
+        if (id == UINT32_MAX || trn_head_by_id(h, id)) return NULL;
+    } else {
+        /* Ids only wrap after 4 billion series (or a hostile checkpoint):
+         * then skip 0 and any id still in use. */
         id = h->next_id;
+        while (id == 0 || id == UINT32_MAX || trn_head_by_id(h, id))
+            id = id == UINT32_MAX ? 1 : id + 1;
+    }
     if (id >= h->next_id) h->next_id = id + 1;
     if ((h->n_series + 1) * 2 > h->hash_cap) {
         rebuild_tables(h, h->hash_cap * 2);

@@ -380,6 +380,9 @@ int trn_store_append(trn_store_t *s, const trn_append_series_t *series, size_t n
                 if (s->wal) {
                     trn_walrec_put_sample(&s->rec_samples, base_t, id, sm->t_ms, sm->v);
                     has_samples = true;
+                    /* One huge series must not outgrow a WAL record either. */
+                    if (s->rec_samples.len > REC_FLUSH_BYTES)
+                        pos = flush_records(s, base_t, &has_samples);
                 }
             }
         }

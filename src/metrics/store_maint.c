@@ -262,9 +262,17 @@ static int write_checkpoint(trn_store_t *s, int64_t t, uint32_t first_segment, t
             trn_walrec_put_series(&ser, id, &l.v[i].ls);
             size_t n = trn_hseries_samples_heap(l.v[i].hs, INT64_MIN, INT64_MAX, &buf, &cap);
             pthread_rwlock_unlock(&s->lock);
-            for (size_t k = 0; k < n; k++)
+            for (size_t k = 0; rc == 0 && k < n; k++) {
                 trn_walrec_put_sample(&smp, hst.min_t, id, buf[k].t_ms, buf[k].v);
-            has = has || n;
+                has = true;
+                if (smp.len > CKPT_RECORD_BYTES) { /* a series with a huge head */
+                    if (ser.len) rc = trn_wal_file_add(f, TRN_WALREC_SERIES, ser.data, ser.len, d);
+                    if (rc == 0) rc = trn_wal_file_add(f, TRN_WALREC_SAMPLES, smp.data, smp.len, d);
+                    ser.len = smp.len = 0;
+                    has = false;
+                    trn_walrec_samples_begin(&smp, hst.min_t);
+                }
+            }
         }
         if (i == l.n || ser.len + smp.len > CKPT_RECORD_BYTES) {
             if (ser.len) rc = trn_wal_file_add(f, TRN_WALREC_SERIES, ser.data, ser.len, d);

@@ -5,6 +5,7 @@
  * TRN_ECORRUPT naming the file and offset. */
 #include "test.h"
 
+#include "core/crc32c.h"
 #include "core/err.h"
 #include "core/postings.h"
 #include "metrics/block.h"
@@ -243,6 +244,54 @@ static void test_block_corruption_detected(void **state)
     assert_int_equal(trn_block_open(path, &b, NULL), TRN_ECORRUPT);
 }
 
+static void w32le(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Found by fuzz_block_reader: a page index entry announcing 0 decompressed
+ * bytes, with every checksum made consistent. Must be TRN_ECORRUPT. */
+static void test_block_empty_page_is_corrupt(void **state)
+{
+    (void)state;
+    write_block();
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)size);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    uint8_t *foot = buf + size - TRN_BLOCK_FOOTER_BYTES;
+    uint64_t pi_off = 0, pi_len = 0;
+    for (int i = 0; i < 8; i++) {
+        pi_off |= (uint64_t)foot[68 + i] << (8 * i);
+        pi_len |= (uint64_t)foot[76 + i] << (8 * i);
+    }
+    w32le(buf + pi_off + 12, 0); /* ulen of page 0 */
+    w32le(foot + 84, trn_crc32c(0, buf + pi_off, pi_len));
+    w32le(foot + 188, trn_crc32c(0, foot, 188));
+    f = fopen(path, "wb");
+    fwrite(buf, 1, (size_t)size, f);
+    fclose(f);
+    free(buf);
+    trn_block_t *b;
+    assert_int_equal(trn_block_open(path, &b, NULL), 0);
+    trn_block_cache_t c = {0};
+    trn_arena_t *a = trn_arena_new(0);
+    trn_sample_t *got;
+    size_t n;
+    trn_diag_t d;
+    trn_diag_init(&d);
+    assert_int_equal(trn_block_samples(b, 0, INT64_MIN, INT64_MAX, &c, a, &got, &n, &d),
+                     TRN_ECORRUPT);
+    assert_non_null(strstr(d.msg, "page out of bounds"));
+    trn_arena_free(a);
+    trn_block_cache_fini(&c);
+    trn_block_unref(b);
+}
+
 static void test_senc_modes(void **state)
 {
     (void)state;
@@ -285,6 +334,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_block_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_corruption_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_empty_page_is_corrupt, setup, teardown),
         cmocka_unit_test(test_senc_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

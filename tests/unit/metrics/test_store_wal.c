@@ -220,6 +220,30 @@ static void test_store_wal_flipped_byte(void **state)
     trn_store_close(s);
 }
 
+static void test_store_wal_one_huge_series(void **state)
+{
+    (void)state;
+    /* 600k samples of one series in one call: the WAL records are split
+     * inside the series, so each stays far below the record limit. */
+    enum { N = 600000 };
+    trn_sample_t *smp = malloc(N * sizeof *smp);
+    for (int i = 0; i < N; i++)
+        smp[i] = (trn_sample_t){1000000 + i, i * 0.5};
+    trn_label_t lv[] = {{TRN_STR("__name__"), TRN_STR("huge")}};
+    trn_append_series_t as = {{lv, 1}, smp, N};
+    trn_store_t *s = open_store(TRN_FSYNC_NEVER);
+    trn_append_result_t r;
+    assert_int_equal(trn_store_append(s, &as, 1, &r, NULL), 0);
+    assert_int_equal(r.accepted, N);
+    trn_store_close(s);
+    s = open_store(TRN_FSYNC_NEVER);
+    trn_store_stats_t st;
+    trn_store_stats(s, &st);
+    assert_int_equal(st.head_samples, N);
+    trn_store_close(s);
+    free(smp);
+}
+
 static double secs(void)
 {
     struct timespec ts;
@@ -253,6 +277,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_wal_survives_process_death, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_wal_ooo_dups_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_wal_flipped_byte, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_wal_one_huge_series, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_wal_replay_million, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,6 +157,8 @@ static void test_template_basics(void **state)
     expect("a  {{- 1 -}}  b", NULL, "a1b");
     expect("a {{- /* c */ -}} b", NULL, "ab");
     expect("{{ 1e6 }} {{ 0.1 }} {{ 1234567.0 }}", NULL, "1e+06 0.1 1.234567e+06");
+    /* found by fuzzing: huge floats must not go through a long long cast */
+    expect("{{ 3.3333333333333333e48 }} {{ -1e300 }}", NULL, "3.3333333333333334e+48 -1e+300");
     expect("{{ 'a' }} {{ 0x10 }} {{ -3 }}", NULL, "97 16 -3");
     expect("{{ `raw\\n` }}", NULL, "raw\\n");
     expect("{{ \"q\\t\\u00e9\" }}", NULL, "q\t\xc3\xa9");

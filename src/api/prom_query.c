@@ -23,6 +23,7 @@
 
 #include "core/err.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/timefmt.h"
 #include "metrics/promql/promql.h"
 
@@ -54,6 +55,8 @@ static void send_error(trn_http_resp_t *resp, int status, const char *type, cons
 
 static void send_code(trn_http_resp_t *resp, int code, const char *msg)
 {
+    if (code == TRN_ECANCELED)
+        trn_log(TRN_LOG_INFO, "query", "query canceled: the client went away", NULL);
     switch (code) {
     case TRN_EINVAL:
         send_error(resp, 400, "bad_data", msg);

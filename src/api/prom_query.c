@@ -24,6 +24,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "core/timefmt.h"
 #include "metrics/promql/promql.h"
 
@@ -62,17 +63,21 @@ static void send_code(trn_http_resp_t *resp, int code, const char *msg)
 
 static void put_ts(trn_json_t *j, int64_t ms)
 {
+    /* seconds with the milliseconds as three decimals when there are any
+     * ("1700000000", "1700000000.5" is written "1700000000.500"); by hand,
+     * as this runs once per point of a matrix */
     char b[40];
-    int n;
-    const char *sign = "";
-    if (ms < 0) {
-        sign = "-";
-        ms = -ms;
+    int n = 0;
+    uint64_t u = ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms;
+    if (ms < 0) b[n++] = '-';
+    n += trn_fmt_i64(b + n, (int64_t)(u / 1000));
+    unsigned frac = (unsigned)(u % 1000);
+    if (frac) {
+        b[n++] = '.';
+        b[n++] = (char)('0' + frac / 100);
+        b[n++] = (char)('0' + frac / 10 % 10);
+        b[n++] = (char)('0' + frac % 10);
     }
-    if (ms % 1000)
-        n = snprintf(b, sizeof b, "%s%" PRId64 ".%03" PRId64, sign, ms / 1000, ms % 1000);
-    else
-        n = snprintf(b, sizeof b, "%s%" PRId64, sign, ms / 1000);
     trn_json_raw(j, b, (size_t)n);
 }
 

@@ -151,7 +151,15 @@ void trn_json_float_str(trn_json_t *j, double v)
 {
     char t[33];
     int n = trn_fmt_float(t, v);
-    trn_json_strn(j, t, (size_t)n);
+    /* digits, '.', '-', '+', 'e', "NaN", "Inf": nothing to escape */
+    sep(j);
+    trn_buf_reserve(j->b, (size_t)n + 2);
+    char *p = j->b->data + j->b->len;
+    p[0] = '"';
+    memcpy(p + 1, t, (size_t)n);
+    p[n + 1] = '"';
+    j->b->len += (size_t)n + 2;
+    j->b->data[j->b->len] = 0;
 }
 
 void trn_json_bool(trn_json_t *j, bool v)

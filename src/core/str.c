@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Byte buffer and float formatting. The float formatter tries increasing
- * precision until the text round-trips, which yields the shortest exact
- * representation, then rewrites the exponent as Go does ("e+06"). */
+/* Byte buffer and float formatting. The float formatter finds the shortest
+ * digits that read back as exactly the same double (and of those, the ones
+ * nearest to it), then places the decimal point or writes the exponent as
+ * Go does ("e+06"). The digits come from an exact integer digit generator
+ * (the "free-format" method of Steele & White, 1990) on 128-bit integers,
+ * which covers every normal double from about 1e-20 to 1e30, the values
+ * query results are made of; anything else falls back to trying
+ * %.{15,16,17}e with snprintf until strtod reads the text back unchanged,
+ * about twenty times slower. */
 #include "core/str.h"
 #include "core/alloc.h"
 
@@ -74,8 +80,125 @@ char *trn_buf_steal(trn_buf_t *b, size_t *len)
  * form has at most 17 digits, and when it has k <= 15 the 15-digit rounding
  * is those k digits followed by zeros (the representation error is below
  * half a unit of the 15th digit), so at most three tries are needed. */
+/* The exact generator. v = V/D, and the doubles next to v are (V - Mm)/D
+ * and (V + Mp)/D away by twice the margins (Mm, Mp are the half-gaps, so
+ * every decimal strictly inside (V-Mm, V+Mp)/D reads back as v, and one on
+ * the edge does too when v's mantissa is even: strtod rounds ties to even).
+ * Scale by a power of ten so that the interval's top is below 1 (k is the
+ * decimal exponent of the first digit place), then emit digits of V/D
+ * until the remainder is within a margin of either end: the digit string
+ * so far (or it plus one in its last place) lies inside the interval, and
+ * no shorter string did. When both ends are reachable, the one nearer to
+ * v wins (ties to an even digit), as in Go's strconv. Writes
+ * "[-]d[.ddd]" to tmp and returns the digit count, or -1 when the
+ * operands would not fit in 128 bits (the caller falls back). */
+typedef unsigned __int128 u128;
+
+static int shortest_exact(char tmp[40], double v, int *exp10)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int bexp = (int)((bits >> 52) & 0x7ff);
+    uint64_t frac = bits & ((UINT64_C(1) << 52) - 1);
+    if (bexp == 0 || bexp == 0x7ff) return -1; /* subnormal, Inf, NaN */
+    uint64_t m = frac | (UINT64_C(1) << 52);
+    int e = bexp - 1075; /* v = m * 2^e */
+    if (e < -118 || e > 60) return -1;
+
+    /* V, Mp, Mm, D as 4m, 2, 2 (or 1 below a power of two), 4, shifted
+     * by e on the side of its sign. */
+    u128 V = (u128)m << 2, Mp = 2, Mm = 2, D = 4;
+    if (frac == 0 && bexp > 1) V <<= 1, Mp <<= 1, D <<= 1; /* Mm stays half of Mp */
+    if (e >= 0) {
+        V <<= e, Mp <<= e, Mm <<= e;
+    } else {
+        D <<= -e;
+    }
+    bool inclusive = (m & 1) == 0;
+
+    /* k: the smallest power of ten above the interval's top. log10 is
+     * off by at most one either way; the exact comparisons below fix it. */
+    int k = (int)ceil(log10(fabs(v)));
+    static const uint64_t p10[20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+        100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
+        10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
+    if (k > 38 || k < -38) return -1;
+    /* scale by 10^|k| in at most two steps of up to 10^19 */
+    int a = k < 0 ? -k : k;
+    u128 scale = a > 19 ? (u128)p10[19] * p10[a - 19] : (u128)p10[a];
+    const u128 lim = (u128)1 << 123; /* 10 * lim and V + Mp still fit */
+    if (k >= 0) {
+        if (D > lim / scale) return -1;
+        D *= scale;
+    } else {
+        if (V > lim / scale) return -1;
+        V *= scale, Mp *= scale, Mm *= scale;
+    }
+    if (D > lim || V > lim) return -1;
+    /* top reaches 1 (a digit would carry into the place above): one place
+     * up; top at or below 0.1 (the first digit would be 0): one down */
+    while (inclusive ? V + Mp >= D : V + Mp > D) {
+        if (D > lim / 10) return -1;
+        D *= 10, k++;
+    }
+    while (inclusive ? (V + Mp) * 10 < D : (V + Mp) * 10 <= D) {
+        if (V > lim / 10) return -1;
+        V *= 10, Mp *= 10, Mm *= 10, k--;
+    }
+
+    int n = 0;
+    char digits[20];
+    /* D >> sh keeps D's top 60 bits, so 10 D >> sh fits in 64 */
+    uint64_t dhi = (uint64_t)(D >> 64);
+    int dbits = dhi ? 128 - __builtin_clzll(dhi) : 64 - __builtin_clzll((uint64_t)D);
+    int sh = dbits > 60 ? dbits - 60 : 0;
+    uint64_t dtop = (uint64_t)(D >> sh);
+    for (;;) {
+        V *= 10, Mp *= 10, Mm *= 10;
+        /* V < 10 D: the quotient from the top 64 bits of each is at most
+         * one too big, cheaper than a 128-bit division */
+        int d = (int)((uint64_t)(V >> sh) / dtop);
+        u128 q = (u128)(unsigned)d * D;
+        if (q > V) d--, q -= D;
+        V -= q;
+        if (V >= D) d++, V -= D;
+        bool low = inclusive ? V <= Mm : V < Mm;
+        bool high = inclusive ? V + Mp >= D : V + Mp > D;
+        if (!low && !high) {
+            if (n == 17) return -1; /* cannot happen; stay safe */
+            digits[n++] = (char)('0' + d);
+            continue;
+        }
+        if (low && high) {
+            u128 twice = V * 2;
+            if (twice > D || (twice == D && (d & 1))) d++;
+        } else if (high) {
+            d++;
+        }
+        if (d > 9) return -1; /* cannot happen with k as chosen */
+        digits[n++] = (char)('0' + d);
+        break;
+    }
+    while (n > 1 && digits[n - 1] == '0') n--;
+    char *p = tmp;
+    if (v < 0) *p++ = '-';
+    *p++ = digits[0];
+    if (n > 1) {
+        *p++ = '.';
+        memcpy(p, digits + 1, (size_t)n - 1);
+        p += n - 1;
+    }
+    *p = 0;
+    *exp10 = k - 1;
+    return n;
+}
+
 static int shortest_e(char tmp[40], double v, int *exp10)
 {
+    int fast = shortest_exact(tmp, v, exp10);
+    if (fast > 0) return fast;
     int prec;
     /* Subnormals carry fewer bits, so their shortest form may be shorter
      * than the 15-digit rounding shows: search from one digit there. */
@@ -104,7 +227,22 @@ static int shortest_e(char tmp[40], double v, int *exp10)
  * counters, so it skips the digit search. */
 static int fmt_integer(char out[33], double v)
 {
-    return snprintf(out, 33, "%lld", (long long)v);
+    return trn_fmt_i64(out, (int64_t)v);
+}
+
+int trn_fmt_i64(char out[21], int64_t v)
+{
+    char rev[20];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    int n = 0, len = 0;
+    do {
+        rev[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) out[len++] = '-';
+    while (n) out[len++] = rev[--n];
+    out[len] = 0;
+    return len;
 }
 
 static bool is_small_integer(double v)

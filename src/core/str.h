@@ -35,6 +35,9 @@ char *trn_buf_steal(trn_buf_t *b, size_t *len);
  * from 1e21 ("1000000", "1e-07", "1e+21"), "NaN", "+Inf", "-Inf".
  * Writes at most 32 bytes plus NUL; returns the length. */
 int trn_fmt_float(char out[33], double v);
+/* v in decimal ("-42"), as %lld without printf's cost: at most 20 bytes
+ * plus NUL; returns the length. */
+int trn_fmt_i64(char out[21], int64_t v);
 /* Go's strconv.FormatFloat(v, 'g', -1, 64) as Prometheus's text format and
  * %v use it: exponent form when exp10 < -4 or >= 6 ("1e+06", "1e-05"). */
 int trn_fmt_float_g(char out[33], double v);

@@ -48,12 +48,26 @@ static void test_fmt_float_matches_go(void **state)
     } cases[] = {{1, "1"},          {0.1, "0.1"},   {1e6, "1000000"},       {123456, "123456"},
                  {1e21, "1e+21"},   {1e20, "100000000000000000000"}, {0.0001, "0.0001"},
                  {0.00001, "0.00001"}, {1e-7, "1e-07"}, {-2.5, "-2.5"}, {NAN, "NaN"},         {INFINITY, "+Inf"},
-                 {-INFINITY, "-Inf"}, {1.0 / 3, "0.3333333333333333"}};
+                 {-INFINITY, "-Inf"}, {1.0 / 3, "0.3333333333333333"},
+                 {0.1 + 0.2, "0.30000000000000004"}, {5e-324, "5e-324"}, {1e23, "1e+23"},
+                 {1.7976931348623157e308, "1.7976931348623157e+308"},
+                 {9223372036854775808.0, "9223372036854776000"}, {1.5e-7, "1.5e-07"},
+                 {0.000001, "0.000001"}, {9.5367431640625e-07, "9.5367431640625e-07"},
+                 {0.0971458, "0.0971458"}, {-1234.5678, "-1234.5678"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[33];
         trn_fmt_float(out, cases[i].v);
         assert_string_equal(out, cases[i].s);
     }
+    char n[21];
+    assert_int_equal(trn_fmt_i64(n, 0), 1);
+    assert_string_equal(n, "0");
+    trn_fmt_i64(n, -1795557600);
+    assert_string_equal(n, "-1795557600");
+    assert_int_equal(trn_fmt_i64(n, INT64_MIN), 20);
+    assert_string_equal(n, "-9223372036854775808");
+    trn_fmt_i64(n, INT64_MAX);
+    assert_string_equal(n, "9223372036854775807");
 }
 
 /* Digits of the shortest round-trip form, found the slow sure way. */
@@ -85,6 +99,20 @@ static int count_digits(const char *s)
     return n;
 }
 
+/* The significant digits of a formatted number, without sign, point,
+ * exponent, leading or trailing zeros ("-0.0120e+05" -> "12"). */
+static void sig_digits(const char *s, char out[40])
+{
+    int n = 0;
+    for (const char *p = s; *p && *p != 'e' && n < 39; p++) {
+        if (*p < '0' || *p > '9') continue;
+        if (n == 0 && *p == '0') continue;
+        out[n++] = *p;
+    }
+    while (n > 1 && out[n - 1] == '0') n--;
+    out[n] = 0;
+}
+
 static void test_fmt_float_shortest_round_trip(void **state)
 {
     (void)state;
@@ -98,13 +126,23 @@ static void test_fmt_float_shortest_round_trip(void **state)
         double v = u.d;
         if (i % 4 == 1) v = (double)(x % 100000) / 100.0;     /* short decimals */
         if (i % 4 == 2) v = (double)(int64_t)(x % 10000000);  /* integers */
+        if (i % 8 == 3) v = ldexp((double)(x >> 11), (int)(x % 240) - 170); /* 1e-35..1e30 */
+        if (i % 8 == 7) v = (double)(x % 1000000007) / (double)(1 + (x >> 40) % 997);
         if (isnan(v) || isinf(v)) continue;
         char out[33];
         trn_fmt_float(out, v);
         if (strtod(out, NULL) != v) fail_msg("%s does not round-trip %.17g", out, v);
-        if (count_digits(out) > oracle_digits(v))
-            fail_msg("%s is longer than the shortest form of %.17g (%d digits)", out, v,
-                     oracle_digits(v));
+        int nd = oracle_digits(v);
+        if (count_digits(out) > nd)
+            fail_msg("%s is longer than the shortest form of %.17g (%d digits)", out, v, nd);
+        if (count_digits(out) == nd) {
+            /* of the shortest forms, the nearest: printf's correct rounding */
+            char want[40], a[40], b[40];
+            snprintf(want, sizeof want, "%.*e", nd - 1, v);
+            sig_digits(out, a);
+            sig_digits(want, b);
+            if (strcmp(a, b) != 0) fail_msg("%s is not the nearest shortest form (%s)", out, want);
+        }
         trn_fmt_float_g(out, v);
         if (strtod(out, NULL) != v) fail_msg("g: %s does not round-trip %.17g", out, v);
     }

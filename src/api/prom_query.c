@@ -23,6 +23,7 @@
 
 #include "core/err.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/timefmt.h"
 #include "metrics/promql/promql.h"
 
@@ -35,41 +36,26 @@
  * memory limit); the result is encoded into the response before it goes. */
 #define QUERY_MAX_BYTES ((size_t)512 << 20)
 
-static void send_error(trn_http_resp_t *resp, int status, const char *type, const char *msg)
-{
-    resp->status = status;
-    resp->content_type = "application/json";
-    resp->body.len = 0;
-    trn_json_t j;
-    trn_json_init(&j, &resp->body);
-    trn_json_obj_begin(&j);
-    trn_json_key(&j, "status");
-    trn_json_str(&j, "error");
-    trn_json_key(&j, "errorType");
-    trn_json_str(&j, type);
-    trn_json_key(&j, "error");
-    trn_json_str(&j, msg);
-    trn_json_obj_end(&j);
-}
-
 static void send_code(trn_http_resp_t *resp, int code, const char *msg)
 {
+    if (code == TRN_ECANCELED)
+        trn_log(TRN_LOG_INFO, "query", "query canceled: the client went away", NULL);
     switch (code) {
     case TRN_EINVAL:
-        send_error(resp, 400, "bad_data", msg);
+        trn_api_prom_error(resp, 400, "bad_data", msg);
         break;
     case TRN_ETIMEOUT:
-        send_error(resp, 503, "timeout", msg);
+        trn_api_prom_error(resp, 503, "timeout", msg);
         break;
     case TRN_ECANCELED:
-        send_error(resp, 503, "canceled", msg);
+        trn_api_prom_error(resp, 503, "canceled", msg);
         break;
     case TRN_ELIMIT:
     case TRN_EEXEC:
-        send_error(resp, 422, "execution", msg);
+        trn_api_prom_error(resp, 422, "execution", msg);
         break;
     default:
-        send_error(resp, 500, "internal", msg);
+        trn_api_prom_error(resp, 500, "internal", msg);
         break;
     }
 }
@@ -117,11 +103,7 @@ static void write_result(trn_http_resp_t *resp, const trn_promql_value_t *v, boo
     resp->status = 200;
     resp->content_type = "application/json";
     trn_json_t j;
-    trn_json_init(&j, &resp->body);
-    trn_json_obj_begin(&j);
-    trn_json_key(&j, "status");
-    trn_json_str(&j, "success");
-    trn_json_key(&j, "data");
+    trn_api_prom_success(&j, resp);
     trn_json_obj_begin(&j);
     trn_json_key(&j, "resultType");
     trn_json_str(&j, trn_promql_type_name(v->type));
@@ -226,14 +208,14 @@ static bool param_time(trn_http_req_t *req, trn_http_resp_t *resp, const char *n
         char msg[200];
         snprintf(msg, sizeof msg,
                  "invalid parameter \"%s\": cannot parse \"\" to a valid timestamp", name);
-        send_error(resp, 400, "bad_data", msg);
+        trn_api_prom_error(resp, 400, "bad_data", msg);
         return false;
     }
     if (trn_parse_time(trn_str_c(s), out) < 0) {
         char msg[300];
         snprintf(msg, sizeof msg,
                  "invalid parameter \"%s\": cannot parse \"%.100s\" to a valid timestamp", name, s);
-        send_error(resp, 400, "bad_data", msg);
+        trn_api_prom_error(resp, 400, "bad_data", msg);
         return false;
     }
     return true;
@@ -277,7 +259,7 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
             snprintf(msg, sizeof msg,
                      "invalid parameter \"timeout\": cannot parse \"%.100s\" to a valid duration",
                      t);
-            send_error(resp, 400, "bad_data", msg);
+            trn_api_prom_error(resp, 400, "bad_data", msg);
             return false;
         }
         if (ms < o->timeout_ms) o->timeout_ms = ms;
@@ -291,7 +273,7 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
                      "error parsing lookback delta duration: cannot parse \"%.100s\" to a valid "
                      "duration",
                      lb);
-            send_error(resp, 400, "bad_data", msg);
+            trn_api_prom_error(resp, 400, "bad_data", msg);
             return false;
         }
         if (ms > 0) o->lookback_delta_ms = ms;
@@ -302,7 +284,7 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
         char *end;
         long long v = strtoll(l, &end, 10);
         if (*end || v < 0) {
-            send_error(resp, 400, "bad_data",
+            trn_api_prom_error(resp, 400, "bad_data",
                        "invalid parameter \"limit\": limit must be a non-negative integer");
             return false;
         }
@@ -348,7 +330,7 @@ static void handle_query(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
     if (trn_promql_parse(q, strlen(q), a, &e, &d) < 0) {
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
-        send_error(resp, 400, "bad_data", msg);
+        trn_api_prom_error(resp, 400, "bad_data", msg);
         trn_arena_free(a);
         return;
     }
@@ -374,7 +356,7 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     if (!param_time(req, resp, "start", &start, true, 0)) return;
     if (!param_time(req, resp, "end", &end, true, 0)) return;
     if (end < start) {
-        send_error(resp, 400, "bad_data", "end timestamp must not be before start time");
+        trn_api_prom_error(resp, 400, "bad_data", "end timestamp must not be before start time");
         return;
     }
     const char *ss = trn_http_param(req, "step");
@@ -383,17 +365,17 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
         snprintf(msg, sizeof msg,
                  "invalid parameter \"step\": cannot parse \"%.100s\" to a valid duration",
                  ss ? ss : "");
-        send_error(resp, 400, "bad_data", msg);
+        trn_api_prom_error(resp, 400, "bad_data", msg);
         return;
     }
     if (step <= 0) {
-        send_error(resp, 400, "bad_data",
+        trn_api_prom_error(resp, 400, "bad_data",
                    "zero or negative query resolution step widths are not accepted. Try a positive "
                    "integer");
         return;
     }
     if ((end - start) / step > 11000) {
-        send_error(
+        trn_api_prom_error(
             resp, 400, "bad_data",
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the "
             "query resolution (?step=XX)");
@@ -408,7 +390,7 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     if (trn_promql_parse(q, strlen(q), a, &e, &d) < 0) {
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
-        send_error(resp, 400, "bad_data", msg);
+        trn_api_prom_error(resp, 400, "bad_data", msg);
         trn_arena_free(a);
         return;
     }
@@ -435,7 +417,7 @@ static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
     if (trn_promql_parse(q, strlen(q), trn_http_arena(req), &e, &d) < 0) {
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
-        send_error(resp, 400, "bad_data", msg);
+        trn_api_prom_error(resp, 400, "bad_data", msg);
         return;
     }
     trn_buf_t b;
@@ -445,11 +427,7 @@ static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
     resp->status = 200;
     resp->content_type = "application/json";
     trn_json_t j;
-    trn_json_init(&j, &resp->body);
-    trn_json_obj_begin(&j);
-    trn_json_key(&j, "status");
-    trn_json_str(&j, "success");
-    trn_json_key(&j, "data");
+    trn_api_prom_success(&j, resp);
     trn_json_strn(&j, b.data ? b.data : "", b.len);
     trn_json_obj_end(&j);
     trn_buf_fini(&b);
@@ -466,17 +444,13 @@ static void handle_parse(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
     if (trn_promql_parse(q, strlen(q), trn_http_arena(req), &e, &d) < 0) {
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
-        send_error(resp, 400, "bad_data", msg);
+        trn_api_prom_error(resp, 400, "bad_data", msg);
         return;
     }
     resp->status = 200;
     resp->content_type = "application/json";
     trn_json_t j;
-    trn_json_init(&j, &resp->body);
-    trn_json_obj_begin(&j);
-    trn_json_key(&j, "status");
-    trn_json_str(&j, "success");
-    trn_json_key(&j, "data");
+    trn_api_prom_success(&j, resp);
     trn_promql_ast_json(e, &j);
     trn_json_obj_end(&j);
     trn_promql_expr_release(e);

@@ -109,7 +109,8 @@ static int fmt_integer(char out[33], double v)
 
 static bool is_small_integer(double v)
 {
-    return v == (double)(long long)v && fabs(v) < 9007199254740992.0;
+    /* range first: converting a larger double to long long is undefined */
+    return fabs(v) < 9007199254740992.0 && v == (double)(long long)v;
 }
 
 /* Writes the shortest digits (mant, as "-d.ddd") in exponent form or in

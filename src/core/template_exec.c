@@ -517,9 +517,15 @@ static int walk_range(exec_t *x, const tnode_t *n, const trn_tval_t *dot)
         break;
     case TRN_TV_NIL:
         break;
-    default:
-        return xerr(x, n->pipe->pos, n->pipe->end, "range can't iterate over %s",
-                    trn__tmpl_type_name(&v));
+    default: {
+        trn_buf_t b; /* Go prints the value itself */
+        trn_buf_init(&b);
+        trn__tmpl_print_v(&v, &b);
+        rc = xerr(x, n->pipe->pos, n->pipe->end, "range can't iterate over %.200s",
+                  b.data ? b.data : "");
+        trn_buf_fini(&b);
+        return rc;
+    }
     }
     x->ctl = CTL_NONE;
     if (count == 0 && n->else_list) return walk_list(x, n->else_list, dot);

@@ -333,8 +333,10 @@ static void fmt_one(trn_buf_t *out, const spec_t *sp, const trn_tval_t *v)
             trn_buf_fini(&tmp);
         } else if (verb == 'x' || verb == 'X') {
             trn_buf_init(&tmp);
-            for (size_t i = 0; i < v->u.s.len; i++)
+            for (size_t i = 0; i < v->u.s.len; i++) {
+                if (i && sp->space) trn_buf_putc(&tmp, ' '); /* "% x" spaces the bytes */
                 trn_buf_printf(&tmp, verb == 'x' ? "%02x" : "%02X", (unsigned char)v->u.s.p[i]);
+            }
             pad(out, tmp.data ? tmp.data : "", tmp.len, sp, false);
             trn_buf_fini(&tmp);
         } else {

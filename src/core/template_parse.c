@@ -391,7 +391,7 @@ static int unquote(parser_t *P, const tok_t *t, trn_str_t *out, int64_t *rune)
             o[k++] = s[i++];
             continue;
         }
-        if (i + 1 >= n) return perr(P, t->pos, "invalid syntax: %.*s", (int)t->s.len, t->s.p);
+        if (i + 1 >= n) return perr(P, t->pos, "invalid syntax");
         char e = s[i + 1];
         i += 2;
         uint32_t r = 0;
@@ -423,7 +423,7 @@ static int unquote(parser_t *P, const tok_t *t, trn_str_t *out, int64_t *rune)
             break;
         case '"':
         case '\'':
-            if (e != q) return perr(P, t->pos, "invalid syntax: %.*s", (int)t->s.len, t->s.p);
+            if (e != q) return perr(P, t->pos, "invalid syntax");
             r = (uint32_t)e;
             break;
         case 'x':
@@ -442,20 +442,17 @@ static int unquote(parser_t *P, const tok_t *t, trn_str_t *out, int64_t *rune)
                 i--;
                 break;
             }
-            return perr(P, t->pos, "invalid syntax: %.*s", (int)t->s.len, t->s.p);
+            return perr(P, t->pos, "invalid syntax");
         }
         if (digits) {
-            if (i + (size_t)digits > n)
-                return perr(P, t->pos, "invalid syntax: %.*s", (int)t->s.len, t->s.p);
+            if (i + (size_t)digits > n) return perr(P, t->pos, "invalid syntax");
             for (int j = 0; j < digits; j++) {
                 int h = hexval(s[i + (size_t)j]);
-                if (h < 0 || h >= base)
-                    return perr(P, t->pos, "invalid syntax: %.*s", (int)t->s.len, t->s.p);
+                if (h < 0 || h >= base) return perr(P, t->pos, "invalid syntax");
                 r = r * (uint32_t)base + (uint32_t)h;
             }
             i += (size_t)digits;
-            if ((e == 'x' || base == 8) && r > 255)
-                return perr(P, t->pos, "invalid syntax: %.*s", (int)t->s.len, t->s.p);
+            if ((e == 'x' || base == 8) && r > 255) return perr(P, t->pos, "invalid syntax");
             if (e == 'x' || base == 8) {
                 o[k++] = (char)r; /* a raw byte, as Go */
                 last = r;
@@ -482,7 +479,7 @@ static int parse_number(parser_t *P, const tok_t *t, targ_t *arg)
     size_t k = 0;
     bool is_float = false, hex = false;
     if (t->s.len >= sizeof buf)
-        return perr(P, t->pos, "illegal number syntax: %.*s", (int)t->s.len, t->s.p);
+        return perr(P, t->pos, "illegal number syntax: \"%.*s\"", (int)t->s.len, t->s.p);
     for (size_t i = 0; i < t->s.len; i++) {
         char c = t->s.p[i];
         if (c == '_') continue;
@@ -528,11 +525,11 @@ static int parse_number(parser_t *P, const tok_t *t, targ_t *arg)
                 return 0;
             }
         }
-        return perr(P, t->pos, "illegal number syntax: %.*s", (int)t->s.len, t->s.p);
+        return perr(P, t->pos, "illegal number syntax: \"%.*s\"", (int)t->s.len, t->s.p);
     }
     double f = strtod(buf, &end);
     if (!end || *end || !isfinite(f))
-        return perr(P, t->pos, "illegal number syntax: %.*s", (int)t->s.len, t->s.p);
+        return perr(P, t->pos, "illegal number syntax: \"%.*s\"", (int)t->s.len, t->s.p);
     arg->kind = TA_FLOAT;
     arg->f = f;
     return 0;
@@ -760,7 +757,7 @@ static int parse_pipeline(parser_t *P, tok_kind_t end, bool allow_decl, bool is_
         if (k != TA_FUNC && k != TA_FIELD && k != TA_VAR && k != TA_PIPE)
             return perr(P, pp->cmds[i].pos, "non executable command in pipeline stage %zu", i + 1);
     }
-    pp->end = t.end;
+    pp->end = pp->cmds[pp->n - 1].end; /* the pipeline's text, without the closing token */
     *end_tok = t;
     *out = pp;
     return 0;

@@ -110,10 +110,14 @@ static int kv_names_values(trn_tmpl_call_t *c, bool names, trn_tval_t *out)
     const trn_tval_t *r = trn_tmpl_call_recv(c);
     trn_arena_t *a = trn_tmpl_call_arena(c);
     trn_tval_t l = trn_tval_list(a, r->u.map.n);
-    for (size_t i = 0; i < r->u.map.n; i++) {
-        const trn_tkv_t *kv = &r->u.map.kv[i];
-        trn_tval_t item = names ? trn_tval_str(kv->key) : kv->val;
-        if (trn_tval_list_push(a, &l, item) < 0) return TRN_ELIMIT;
+    /* Alertmanager's KV.Names/Values follow SortedPairs: alertname first */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < r->u.map.n; i++) {
+            const trn_tkv_t *kv = &r->u.map.kv[i];
+            if ((pass == 0) != trn_str_eqc(kv->key, "alertname")) continue;
+            trn_tval_t item = names ? trn_tval_str(kv->key) : kv->val;
+            if (trn_tval_list_push(a, &l, item) < 0) return TRN_ELIMIT;
+        }
     }
     *out = l;
     return 0;

@@ -175,3 +175,22 @@ def test_warnings_and_stats(trine, loaded):
     assert st == 200
     assert any("might not be a counter" in i for i in js.get("infos", []))
     assert js["data"]["stats"]["samples"]["totalQueryableSamples"] >= 6
+
+
+def test_client_disconnect_cancels_query(trine):
+    # A range query that takes seconds (a 1-day window of 1 s subquery points
+    # summed at 10,000 steps); the client gives up after 0.3 s.
+    params = urllib.parse.urlencode({"query": "sum_over_time(vector(1)[1d:1s])",
+                                     "start": 0, "end": 600000, "step": 60}).encode()
+    req = urllib.request.Request(trine.url + "/api/v1/query_range", data=params, method="POST")
+    with pytest.raises(Exception):
+        urllib.request.urlopen(req, timeout=0.3).read()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if "query canceled: the client went away" in trine.log():
+            break
+        time.sleep(0.05)
+    assert "query canceled: the client went away" in trine.log()
+    # and the daemon still answers
+    st, js = q(trine, "/api/v1/query", query="1+1", time=4)
+    assert st == 200 and js["data"]["result"] == [4, "2"]

@@ -560,6 +560,7 @@ static void range_series_cb(pq_ev_t *ev, void *vctx, const pq_rseries_t *rs)
     bool dn = rs->drop_name || (c->id != F_LAST_OVER_TIME && c->id != F_FIRST_OVER_TIME);
     bool any = false;
     for (size_t i = 0; i < ev->n_steps; i++) {
+        if ((i & 255) == 255) trn__pq_check(ev); /* long windows: stay cancellable */
         size_t a = upper(rs->pts, rs->n, c->ends[i] - c->range_ms);
         size_t b = upper(rs->pts, rs->n, c->ends[i]);
         double v;

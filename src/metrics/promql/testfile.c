@@ -1046,7 +1046,10 @@ int trn_cmd_promql(int argc, char **argv)
     r.skipf = tmpfile();
     if (!r.skipf) r.skipf = stderr;
     for (int i = 0; i < argc; i++)
-        run_file(&r, argv[i]);
+        if (run_file(&r, argv[i]) < 0) {
+            printf("  FAIL %s: cannot read the file\n", argv[i]);
+            r.failed++;
+        }
     if (r.st) {
         trn_store_close(r.st);
         nftw(r.dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);

@@ -157,6 +157,8 @@ static void test_template_basics(void **state)
     expect("a  {{- 1 -}}  b", NULL, "a1b");
     expect("a {{- /* c */ -}} b", NULL, "ab");
     expect("{{ 1e6 }} {{ 0.1 }} {{ 1234567.0 }}", NULL, "1e+06 0.1 1.234567e+06");
+    /* found by fuzzing: huge floats must not go through a long long cast */
+    expect("{{ 3.3333333333333333e48 }} {{ -1e300 }}", NULL, "3.3333333333333334e+48 -1e+300");
     expect("{{ 'a' }} {{ 0x10 }} {{ -3 }}", NULL, "97 16 -3");
     expect("{{ `raw\\n` }}", NULL, "raw\\n");
     expect("{{ \"q\\t\\u00e9\" }}", NULL, "q\t\xc3\xa9");
@@ -175,6 +177,18 @@ static void test_template_alert_data(void **state)
     expect(PRELUDE "{{ $labels.instance | stripPort }}", &d, "host");
     expect("{{ .Labels.SortedPairs.Values | join \",\" }}", &d, "HighMem,host:9100,hypersdk-0");
     expect("{{ .Labels.SortedPairs.Names | join \" \" }}", &d, "alertname instance pod");
+    /* alertname sorts first, as Alertmanager's SortedPairs does */
+    trn_label_t zb[] = {{TRN_STR("a"), TRN_STR("1")},
+                        {TRN_STR("alertname"), TRN_STR("X")},
+                        {TRN_STR("z"), TRN_STR("2")}};
+    trn_labels_t zs = {zb, 3};
+    trn_tval_t kv;
+    trn_tval_from_labels(A, &zs, &kv);
+    expect("{{ .SortedPairs.Names | join \",\" }}|{{ .Names | join \",\" }}|{{ .Values | join "
+           "\",\" }}",
+           &kv, "alertname,a,z|alertname,a,z|X,1,2");
+    expect("{{ range .SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}", &kv,
+           "alertname=X a=1 z=2 ");
     expect("{{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }};{{ end }}", &d,
            "alertname=HighMem;instance=host:9100;pod=hypersdk-0;");
     expect("{{ (.Labels.Remove (stringSlice \"pod\")).Names | join \",\" }}", &d,

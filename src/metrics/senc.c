@@ -181,6 +181,7 @@ typedef struct rd {
 
 static inline uint64_t get_uv(rd_t *r)
 {
+    if (r->off < r->len && r->p[r->off] < 0x80) return r->p[r->off++]; /* most values */
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (r->off >= r->len) break;

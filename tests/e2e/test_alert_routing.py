@@ -15,9 +15,11 @@ import zlib
 
 import pytest
 
+from conftest import SHARED
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "tests", "e2e", "data", "alertmanager")
-SEED = "/work/shared/seed/hypersdk/alertmanager-config.yaml"
+SEED = os.path.join(SHARED, "seed", "hypersdk", "alertmanager-config.yaml")
 TRINE = os.environ.get("TRINE_BIN", os.path.join(ROOT, "build", "release", "trine"))
 AMTOOL = shutil.which("amtool")
 

@@ -94,6 +94,13 @@ char *trn_buf_steal(trn_buf_t *b, size_t *len)
  * operands would not fit in 128 bits (the caller falls back). */
 typedef unsigned __int128 u128;
 
+static int bitlen128(u128 x)
+{
+    uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
+    if (hi) return 128 - __builtin_clzll(hi);
+    return lo ? 64 - __builtin_clzll(lo) : 0;
+}
+
 static int shortest_exact(char tmp[40], double v, int *exp10)
 {
     uint64_t bits;
@@ -116,24 +123,30 @@ static int shortest_exact(char tmp[40], double v, int *exp10)
     }
     bool inclusive = (m & 1) == 0;
 
-    /* k: the smallest power of ten above the interval's top. log10 is
-     * off by at most one either way; the exact comparisons below fix it. */
-    int k = (int)ceil(log10(fabs(v)));
+    /* k: the smallest power of ten above the interval's top. v is in
+     * [2^b, 2^(b+1)) with b = e + 52, so log10(v) is about b * log10(2)
+     * (1233 / 4096); off by at most one either way, which the exact
+     * comparisons below fix. */
+    int b = e + 52;
+    int k = ((b + 1) * 1233 + 4096 * 400) / 4096 - 400;
     static const uint64_t p10[20] = {
         1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
         100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
         10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
         100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
     if (k > 38 || k < -38) return -1;
-    /* scale by 10^|k| in at most two steps of up to 10^19 */
+    /* scale by 10^|k| (at most two factors of up to 10^19); 10^a has at
+     * most a * log2(10) + 1 bits, so the product's bits are bounded by the
+     * sum, checked against 123 (10 * 2^123 and V + Mp still fit) */
     int a = k < 0 ? -k : k;
     u128 scale = a > 19 ? (u128)p10[19] * p10[a - 19] : (u128)p10[a];
-    const u128 lim = (u128)1 << 123; /* 10 * lim and V + Mp still fit */
+    const u128 lim = (u128)1 << 123;
+    int scale_bits = (a * 3322 + 999) / 1000 + 1;
     if (k >= 0) {
-        if (D > lim / scale) return -1;
+        if (bitlen128(D) + scale_bits > 123) return -1;
         D *= scale;
     } else {
-        if (V > lim / scale) return -1;
+        if (bitlen128(V) + scale_bits > 123) return -1;
         V *= scale, Mp *= scale, Mm *= scale;
     }
     if (D > lim || V > lim) return -1;
@@ -148,51 +161,79 @@ static int shortest_exact(char tmp[40], double v, int *exp10)
         V *= 10, Mp *= 10, Mm *= 10, k--;
     }
 
+    /* N: the digits so far as an integer, n of them. */
+    uint64_t N = 0;
     int n = 0;
-    char digits[20];
+    /* The first 15 digits in two divisions: a double's shortest form that
+     * has at most 15 digits is also its 15-digit rounding (the rounding
+     * interval is narrower than half a unit in the 15th place), and the
+     * stop conditions below, once met at some place, stay met at every
+     * later one, so checking them first at place 15 finds the same digits
+     * the one-by-one loop would (up to trailing zeros, stripped below). */
+    bool jumped = false;
+    if (bitlen128(D) <= 100) {
+        u128 t = V * p10[8];
+        u128 q1 = t / D;
+        t = (t - q1 * D) * p10[7];
+        u128 q2 = t / D;
+        V = t - q2 * D;
+        N = (uint64_t)q1 * p10[7] + (uint64_t)q2;
+        Mp *= p10[15], Mm *= p10[15];
+        n = 15;
+        jumped = true;
+    }
     /* D >> sh keeps D's top 60 bits, so 10 D >> sh fits in 64 */
-    uint64_t dhi = (uint64_t)(D >> 64);
-    int dbits = dhi ? 128 - __builtin_clzll(dhi) : 64 - __builtin_clzll((uint64_t)D);
+    int dbits = bitlen128(D);
     int sh = dbits > 60 ? dbits - 60 : 0;
-    uint64_t dtop = (uint64_t)(D >> sh);
+    double inv_dtop = 1.0 / (double)(uint64_t)(D >> sh);
     for (;;) {
-        V *= 10, Mp *= 10, Mm *= 10;
-        /* V < 10 D: the quotient from the top 64 bits of each is at most
-         * one too big, cheaper than a 128-bit division */
-        int d = (int)((uint64_t)(V >> sh) / dtop);
-        u128 q = (u128)(unsigned)d * D;
-        if (q > V) d--, q -= D;
-        V -= q;
-        if (V >= D) d++, V -= D;
+        if (!jumped) {
+            V *= 10, Mp *= 10, Mm *= 10;
+            /* V < 10 D: the quotient of the top 60 bits of each in double
+             * precision is within one of the true digit; cheaper than a
+             * 128-bit division, and corrected exactly */
+            int d = (int)((double)(uint64_t)(V >> sh) * inv_dtop);
+            if (d > 9) d = 9;
+            u128 q = (u128)(unsigned)d * D;
+            while (q > V) d--, q -= D;
+            V -= q;
+            while (V >= D) d++, V -= D;
+            N = N * 10 + (uint64_t)d;
+            n++;
+        }
+        jumped = false;
         bool low = inclusive ? V <= Mm : V < Mm;
         bool high = inclusive ? V + Mp >= D : V + Mp > D;
         if (!low && !high) {
-            if (n == 17) return -1; /* cannot happen; stay safe */
-            digits[n++] = (char)('0' + d);
+            if (n >= 17) return -1; /* cannot happen; stay safe */
             continue;
         }
         if (low && high) {
             u128 twice = V * 2;
-            if (twice > D || (twice == D && (d & 1))) d++;
+            if (twice > D || (twice == D && (N & 1))) N++;
         } else if (high) {
-            d++;
+            N++;
         }
-        if (d > 9) return -1; /* cannot happen with k as chosen */
-        digits[n++] = (char)('0' + d);
         break;
     }
-    while (n > 1 && digits[n - 1] == '0') n--;
+    if (N == 0 || N >= p10[n]) return -1; /* cannot happen with k as chosen */
+    char digits[21];
+    int nd = trn_fmt_i64(digits, (int64_t)N);
+    /* a leading zero place (v just below a power of ten whose top is not)
+     * shifts the exponent */
+    k -= n - nd;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
     char *p = tmp;
     if (v < 0) *p++ = '-';
     *p++ = digits[0];
-    if (n > 1) {
+    if (nd > 1) {
         *p++ = '.';
-        memcpy(p, digits + 1, (size_t)n - 1);
-        p += n - 1;
+        memcpy(p, digits + 1, (size_t)nd - 1);
+        p += nd - 1;
     }
     *p = 0;
     *exp10 = k - 1;
-    return n;
+    return nd;
 }
 
 static int shortest_e(char tmp[40], double v, int *exp10)
@@ -232,15 +273,30 @@ static int fmt_integer(char out[33], double v)
 
 int trn_fmt_i64(char out[21], int64_t v)
 {
-    char rev[20];
+    /* two digits per division, written backwards into the end of tmp */
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
+    char tmp[20];
+    char *p = tmp + sizeof tmp;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    int n = 0, len = 0;
-    do {
-        rev[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
+    int len = 0;
     if (v < 0) out[len++] = '-';
-    while (n) out[len++] = rev[--n];
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(out + len, p, n);
+    len += (int)n;
     out[len] = 0;
     return len;
 }

@@ -47,7 +47,6 @@ void trn_am_route_group_labels(const trn_am_route_t *r, const trn_labels_t *ls, 
     }
 }
 
-
 void trn_am_group_key(const trn_am_route_t *r, const trn_labels_t *group_labels, trn_buf_t *out)
 {
     trn_buf_puts(out, r->key);

@@ -192,7 +192,6 @@ static void put_rune(trn_buf_t *out, int64_t r)
     trn_buf_append(out, b, n);
 }
 
-
 static void fmt_one(trn_buf_t *out, const spec_t *sp, const trn_tval_t *v)
 {
     char verb = sp->verb;

@@ -47,39 +47,6 @@ void trn_am_route_group_labels(const trn_am_route_t *r, const trn_labels_t *ls, 
     }
 }
 
-/* Go's %q for a label value: printable ASCII and valid UTF-8 kept, the
- * usual escapes for quote, backslash and control characters. */
-static void go_quote(trn_buf_t *out, trn_str_t s)
-{
-    trn_buf_putc(out, '"');
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        switch (c) {
-        case '"':
-            trn_buf_puts(out, "\\\"");
-            break;
-        case '\\':
-            trn_buf_puts(out, "\\\\");
-            break;
-        case '\n':
-            trn_buf_puts(out, "\\n");
-            break;
-        case '\t':
-            trn_buf_puts(out, "\\t");
-            break;
-        case '\r':
-            trn_buf_puts(out, "\\r");
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                trn_buf_printf(out, "\\x%02x", c);
-            else
-                trn_buf_putc(out, (char)c);
-        }
-    }
-    trn_buf_putc(out, '"');
-}
-
 void trn_am_group_key(const trn_am_route_t *r, const trn_labels_t *group_labels, trn_buf_t *out)
 {
     trn_buf_puts(out, r->key);
@@ -88,7 +55,7 @@ void trn_am_group_key(const trn_am_route_t *r, const trn_labels_t *group_labels,
         if (i) trn_buf_puts(out, ", ");
         trn_buf_append(out, group_labels->v[i].name.p, group_labels->v[i].name.len);
         trn_buf_putc(out, '=');
-        go_quote(out, group_labels->v[i].value);
+        trn_go_quote(out, group_labels->v[i].value);
     }
     trn_buf_putc(out, '}');
 }

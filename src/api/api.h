@@ -19,16 +19,16 @@ struct trn_rule_manager;
 struct trn_alertmanager;
 
 typedef struct trn_api_ctx {
-    struct trn_store *store;              /* metrics TSDB */
-    struct trn_scrape_manager *scrape;    /* may be NULL */
-    struct trn_rule_manager *rules;       /* may be NULL */
-    struct trn_alertmanager *alerts;      /* may be NULL */
-    trn_registry_t *registry;             /* trine's own metrics */
-    const char *config_yaml;              /* the loaded config text, for status/config */
+    struct trn_store *store;           /* metrics TSDB */
+    struct trn_scrape_manager *scrape; /* may be NULL */
+    struct trn_rule_manager *rules;    /* may be NULL */
+    struct trn_alertmanager *alerts;   /* may be NULL */
+    trn_registry_t *registry;          /* trine's own metrics */
+    const char *config_yaml;           /* the loaded config text, for status/config */
     int64_t start_time_ms;
-    int64_t lookback_delta_ms;            /* PromQL lookback (default 5m) */
-    int64_t query_timeout_ms;             /* default 2m */
-    uint64_t query_max_samples;           /* default 50M like Prometheus */
+    int64_t lookback_delta_ms;  /* PromQL lookback (default 5m) */
+    int64_t query_timeout_ms;   /* default 2m */
+    uint64_t query_max_samples; /* default 50M like Prometheus */
     /* Asks the daemon to reload its config; returns 0 or an error with d set. */
     int (*reload)(void *daemon, trn_diag_t *d);
     void *daemon;

@@ -36,12 +36,24 @@ void trn_api_prom_error(trn_http_resp_t *resp, int http_status, const char *erro
 void trn_api_prom_error_code(trn_http_resp_t *resp, int code, const char *msg)
 {
     switch (code) {
-    case TRN_EINVAL: trn_api_prom_error(resp, 400, "bad_data", msg); break;
-    case TRN_ENOTFOUND: trn_api_prom_error(resp, 404, "not_found", msg); break;
-    case TRN_ETIMEOUT: trn_api_prom_error(resp, 503, "timeout", msg); break;
-    case TRN_ECANCELED: trn_api_prom_error(resp, 503, "canceled", msg); break;
+    case TRN_EINVAL:
+        trn_api_prom_error(resp, 400, "bad_data", msg);
+        break;
+    case TRN_ENOTFOUND:
+        trn_api_prom_error(resp, 404, "not_found", msg);
+        break;
+    case TRN_ETIMEOUT:
+        trn_api_prom_error(resp, 503, "timeout", msg);
+        break;
+    case TRN_ECANCELED:
+        trn_api_prom_error(resp, 503, "canceled", msg);
+        break;
     case TRN_ELIMIT:
-    case TRN_EEXEC: trn_api_prom_error(resp, 422, "execution", msg); break;
-    default: trn_api_prom_error(resp, 500, "internal", msg); break;
+    case TRN_EEXEC:
+        trn_api_prom_error(resp, 422, "execution", msg);
+        break;
+    default:
+        trn_api_prom_error(resp, 500, "internal", msg);
+        break;
     }
 }

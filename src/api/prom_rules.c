@@ -23,6 +23,7 @@
 #include "rules/rules.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +53,11 @@ static void time_str(trn_json_t *j, int64_t ms)
 static void value_e(trn_json_t *j, double v)
 {
     char buf[40];
-    if (v != v) {
+    if (isnan(v)) {
         trn_json_str(j, "NaN");
         return;
     }
-    if (v > 1.7976931348623157e308 || v < -1.7976931348623157e308) {
+    if (isinf(v)) {
         trn_json_str(j, v > 0 ? "+Inf" : "-Inf");
         return;
     }

@@ -34,8 +34,8 @@ static int parse_time_param(trn_http_req_t *req, trn_http_resp_t *resp, const ch
     }
     if (trn_parse_time(trn_str_c(s), out) == 0) return 0;
     char msg[300];
-    snprintf(msg, sizeof msg, "invalid parameter \"%s\": cannot parse \"%.100s\" to a valid timestamp",
-             name, s);
+    snprintf(msg, sizeof msg,
+             "invalid parameter \"%s\": cannot parse \"%.100s\" to a valid timestamp", name, s);
     trn_api_prom_error(resp, 400, "bad_data", msg);
     return -1;
 }
@@ -48,7 +48,8 @@ static int parse_limit(trn_http_req_t *req, trn_http_resp_t *resp, size_t *out)
     char *end;
     long long v = strtoll(s, &end, 10);
     if (*end || v < 0) {
-        trn_api_prom_error(resp, 400, "bad_data", "invalid parameter \"limit\": must be a non-negative integer");
+        trn_api_prom_error(resp, 400, "bad_data",
+                           "invalid parameter \"limit\": must be a non-negative integer");
         return -1;
     }
     *out = (size_t)v;
@@ -84,7 +85,8 @@ static int parse_selectors(trn_http_req_t *req, trn_http_resp_t *resp, selectors
 
 static void release(trn_promql_expr_t **keep, size_t n)
 {
-    for (size_t i = 0; keep && i < n; i++) trn_promql_expr_release(keep[i]);
+    for (size_t i = 0; keep && i < n; i++)
+        trn_promql_expr_release(keep[i]);
 }
 
 static void end(trn_json_t *j, bool truncated)
@@ -110,7 +112,8 @@ static void series(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     int64_t start, stop;
     size_t limit;
     if (parse_time_param(req, resp, "start", MIN_TIME, &start) < 0 ||
-        parse_time_param(req, resp, "end", MAX_TIME, &stop) < 0 || parse_limit(req, resp, &limit) < 0)
+        parse_time_param(req, resp, "end", MAX_TIME, &stop) < 0 ||
+        parse_limit(req, resp, &limit) < 0)
         return;
     selectors_t sel;
     trn_promql_expr_t **keep = NULL;
@@ -137,7 +140,8 @@ static void series(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
             trn_api_prom_error_code(resp, rc, d.msg[0] ? d.msg : trn_strerror(rc));
             goto out;
         }
-        trn_series_t *merged = trn_arena_grow(a, all, n_all * sizeof *all, (n_all + n + 1) * sizeof *all);
+        trn_series_t *merged =
+            trn_arena_grow(a, all, n_all * sizeof *all, (n_all + n + 1) * sizeof *all);
         if (!merged) {
             trn_querier_close(q);
             trn_api_prom_error(resp, 422, "execution", "query memory limit exceeded");
@@ -187,7 +191,8 @@ static void names_or_values(trn_api_ctx_t *api, trn_http_req_t *req, trn_http_re
     int64_t start, stop;
     size_t limit;
     if (parse_time_param(req, resp, "start", MIN_TIME, &start) < 0 ||
-        parse_time_param(req, resp, "end", MAX_TIME, &stop) < 0 || parse_limit(req, resp, &limit) < 0)
+        parse_time_param(req, resp, "end", MAX_TIME, &stop) < 0 ||
+        parse_limit(req, resp, &limit) < 0)
         return;
     selectors_t sel;
     trn_promql_expr_t **keep = NULL;
@@ -212,7 +217,8 @@ static void names_or_values(trn_api_ctx_t *api, trn_http_req_t *req, trn_http_re
             trn_api_prom_error_code(resp, rc, trn_strerror(rc));
             goto out;
         }
-        trn_str_t *merged = trn_arena_grow(a, all, n_all * sizeof *all, (n_all + n + 1) * sizeof *all);
+        trn_str_t *merged =
+            trn_arena_grow(a, all, n_all * sizeof *all, (n_all + n + 1) * sizeof *all);
         if (!merged) {
             trn_querier_close(q);
             trn_api_prom_error(resp, 422, "execution", "query memory limit exceeded");
@@ -279,9 +285,11 @@ static char *unescape_name(trn_arena_t *a, const char *s)
         }
         uint32_t cp = 0;
         size_t k = i + 1;
-        while (k < n && hexval(s[k]) >= 0) cp = cp * 16 + (uint32_t)hexval(s[k++]);
+        while (k < n && hexval(s[k]) >= 0)
+            cp = cp * 16 + (uint32_t)hexval(s[k++]);
         if (k == i + 1 || k >= n || s[k] != '_' || cp > 0x10ffff) return NULL;
-        if (cp < 0x80) out[j++] = (char)cp;
+        if (cp < 0x80)
+            out[j++] = (char)cp;
         else if (cp < 0x800) {
             out[j++] = (char)(0xc0 | (cp >> 6));
             out[j++] = (char)(0x80 | (cp & 0x3f));

@@ -183,7 +183,7 @@ static void tsdb(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
 
 typedef struct meta_ctx {
     trn_json_t *j;
-    const char *only;     /* metric filter or NULL */
+    const char *only; /* metric filter or NULL */
     long limit, per_metric;
     long n;
 } meta_ctx_t;

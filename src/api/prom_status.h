@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Prometheus status endpoints (buildinfo, config, flags, runtimeinfo, tsdb) and /api/v1/metadata. */
+/* Prometheus status endpoints (buildinfo, config, flags, runtimeinfo, tsdb) and /api/v1/metadata.
+ */
 #ifndef TRN_API_PROM_STATUS_H
 #define TRN_API_PROM_STATUS_H
 

@@ -70,8 +70,8 @@ static void targets(void *ctx, trn_http_req_t *req, trn_http_resp_t *resp)
     trn_scrape_pool_info_t *pools = NULL;
     size_t na = 0, nd = 0, np = 0;
     if (api->scrape) {
-        int rc = trn_scrape_manager_targets(api->scrape, trn_http_arena(req), &act, &na, &drop,
-                                            &nd);
+        int rc =
+            trn_scrape_manager_targets(api->scrape, trn_http_arena(req), &act, &na, &drop, &nd);
         if (rc == 0) rc = trn_scrape_manager_pools(api->scrape, trn_http_arena(req), &pools, &np);
         if (rc < 0) {
             trn_api_prom_error_code(resp, rc, "too many targets for the request's memory budget");

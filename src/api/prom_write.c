@@ -213,8 +213,8 @@ static void handle_import(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
     const char *tsp = trn_http_param(req, "timestamp");
     if (tsp && *tsp && trn_parse_time(trn_str_c(tsp), &default_ts) < 0) {
         count_rejected(ctx, proto, "bad_parameter", 1);
-        trn_http_error_text(resp, 400,
-                            "invalid timestamp \"%.60s\": want Unix seconds or RFC3339", tsp);
+        trn_http_error_text(resp, 400, "invalid timestamp \"%.60s\": want Unix seconds or RFC3339",
+                            tsp);
         return;
     }
     trn_import_batch_t b;

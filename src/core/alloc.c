@@ -12,8 +12,9 @@
 
 static _Noreturn void oom(size_t n, const char *file, int line)
 {
-    fprintf(stderr, "{\"level\":\"error\",\"component\":\"alloc\",\"msg\":\"out of memory\","
-                    "\"size\":%zu,\"at\":\"%s:%d\"}\n",
+    fprintf(stderr,
+            "{\"level\":\"error\",\"component\":\"alloc\",\"msg\":\"out of memory\","
+            "\"size\":%zu,\"at\":\"%s:%d\"}\n",
             n, file, line);
     abort();
 }
@@ -51,24 +52,35 @@ char *trn__xstrndup(const char *s, size_t n, const char *file, int line)
 const char *trn_strerror(int code)
 {
     switch (code) {
-    case TRN_OK: return "ok";
-    case TRN_EINVAL: return "invalid";
-    case TRN_ELIMIT: return "limit";
-    case TRN_ENOTFOUND: return "not_found";
-    case TRN_ECORRUPT: return "corrupt";
-    case TRN_EIO: return "io";
-    case TRN_ECANCELED: return "canceled";
-    case TRN_ETIMEOUT: return "timeout";
-    case TRN_EEXEC: return "execution";
-    default: return "unknown";
+    case TRN_OK:
+        return "ok";
+    case TRN_EINVAL:
+        return "invalid";
+    case TRN_ELIMIT:
+        return "limit";
+    case TRN_ENOTFOUND:
+        return "not_found";
+    case TRN_ECORRUPT:
+        return "corrupt";
+    case TRN_EIO:
+        return "io";
+    case TRN_ECANCELED:
+        return "canceled";
+    case TRN_ETIMEOUT:
+        return "timeout";
+    case TRN_EEXEC:
+        return "execution";
+    default:
+        return "unknown";
     }
 }
 
 void trn_assert_fail(const char *expr, const char *file, int line)
 {
     void *frames[32];
-    fprintf(stderr, "{\"level\":\"error\",\"component\":\"assert\",\"msg\":\"assertion failed\","
-                    "\"expr\":\"%s\",\"at\":\"%s:%d\"}\n",
+    fprintf(stderr,
+            "{\"level\":\"error\",\"component\":\"assert\",\"msg\":\"assertion failed\","
+            "\"expr\":\"%s\",\"at\":\"%s:%d\"}\n",
             expr, file, line);
     int n = backtrace(frames, 32);
     backtrace_symbols_fd(frames, n, STDERR_FILENO);

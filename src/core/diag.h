@@ -10,9 +10,9 @@
 #define TRN_DIAG_MSG_MAX 512
 
 typedef struct trn_diag {
-    int code;               /* 0 while no error was recorded */
-    int64_t offset;         /* byte offset into the input, -1 if unknown */
-    int line, col;          /* 1-based; 0 if unknown */
+    int code;       /* 0 while no error was recorded */
+    int64_t offset; /* byte offset into the input, -1 if unknown */
+    int line, col;  /* 1-based; 0 if unknown */
     char msg[TRN_DIAG_MSG_MAX];
 } trn_diag_t;
 

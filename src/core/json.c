@@ -66,16 +66,22 @@ void trn_json_escape(trn_buf_t *out, const char *s, size_t n)
         unsigned char c = p[i];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             size_t k = i;
-            while (k < n && p[k] >= 0x20 && p[k] != '"' && p[k] != '\\' && p[k] < 0x80) k++;
+            while (k < n && p[k] >= 0x20 && p[k] != '"' && p[k] != '\\' && p[k] < 0x80)
+                k++;
             trn_buf_append(out, s + i, k - i);
             i = k;
             continue;
         }
-        if (c == '"') trn_buf_append(out, "\\\"", 2);
-        else if (c == '\\') trn_buf_append(out, "\\\\", 2);
-        else if (c == '\n') trn_buf_append(out, "\\n", 2);
-        else if (c == '\r') trn_buf_append(out, "\\r", 2);
-        else if (c == '\t') trn_buf_append(out, "\\t", 2);
+        if (c == '"')
+            trn_buf_append(out, "\\\"", 2);
+        else if (c == '\\')
+            trn_buf_append(out, "\\\\", 2);
+        else if (c == '\n')
+            trn_buf_append(out, "\\n", 2);
+        else if (c == '\r')
+            trn_buf_append(out, "\\r", 2);
+        else if (c == '\t')
+            trn_buf_append(out, "\\t", 2);
         else if (c < 0x20) {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             trn_buf_append(out, e, 6);

@@ -12,7 +12,7 @@
 #define TRN_JSON_DEPTH_MAX 64
 
 typedef struct trn_json {
-    trn_buf_t *b;    /* borrowed output */
+    trn_buf_t *b; /* borrowed output */
     int depth;
     bool after_key;
     bool has_item[TRN_JSON_DEPTH_MAX];

@@ -56,12 +56,15 @@ static void put_json_str(line_t *l, const char *s, size_t max)
             esc[0] = '\\';
             esc[1] = (char)c;
             put(l, esc, 2);
-        } else if (c == '\n') put(l, "\\n", 2);
-        else if (c == '\t') put(l, "\\t", 2);
+        } else if (c == '\n')
+            put(l, "\\n", 2);
+        else if (c == '\t')
+            put(l, "\\t", 2);
         else if (c < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", c);
             put(l, esc, 6);
-        } else put(l, (const char *)&c, 1);
+        } else
+            put(l, (const char *)&c, 1);
     }
     if (s[i]) put(l, "...", 3);
     put(l, "\"", 1);

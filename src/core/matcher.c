@@ -16,8 +16,8 @@
 
 struct trn_regex {
     pcre2_code *code;
-    char *pattern;     /* owned copy; literal views point into it */
-    trn_str_t *alts;   /* literal alternatives, or NULL */
+    char *pattern;   /* owned copy; literal views point into it */
+    trn_str_t *alts; /* literal alternatives, or NULL */
     size_t n_alts;
 };
 
@@ -49,18 +49,20 @@ static pcre2_match_data *thread_md(void)
 
 static bool is_literal_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == ':' || c == '/' || c == ' ' || c == ',' || c == '=' ||
-           c == '@' || c == '%' || c == '#' || c == '!' || c == '<' || c == '>' || c == '\'' ||
-           c == '"' || c == '~' || c == '&' || c == ';' || (unsigned char)c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == ':' || c == '/' || c == ' ' || c == ',' || c == '=' || c == '@' ||
+           c == '%' || c == '#' || c == '!' || c == '<' || c == '>' || c == '\'' || c == '"' ||
+           c == '~' || c == '&' || c == ';' || (unsigned char)c >= 0x80;
 }
 
 static void find_literals(trn_regex_t *re, size_t len)
 {
     size_t n = 1;
     for (size_t i = 0; i < len; i++) {
-        if (re->pattern[i] == '|') n++;
-        else if (!is_literal_char(re->pattern[i])) return;
+        if (re->pattern[i] == '|')
+            n++;
+        else if (!is_literal_char(re->pattern[i]))
+            return;
     }
     re->alts = trn_xcalloc(n, sizeof *re->alts);
     size_t start = 0, k = 0;
@@ -77,16 +79,15 @@ int trn_regex_new(trn_str_t pattern, trn_regex_t **out, trn_diag_t *d)
 {
     int err;
     PCRE2_SIZE off;
-    pcre2_code *code =
-        pcre2_compile((PCRE2_SPTR)(pattern.len ? pattern.p : ""), pattern.len,
-                      PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOTALL | PCRE2_UTF, &err, &off, NULL);
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)(pattern.len ? pattern.p : ""), pattern.len,
+                                     PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOTALL | PCRE2_UTF,
+                                     &err, &off, NULL);
     if (!code) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(err, msg, sizeof msg);
-        return trn_diag_set(d, TRN_EINVAL, (int64_t)off,
-                            "invalid regular expression \"%.*s\": %s at offset %zu",
-                            (int)(pattern.len > 200 ? 200 : pattern.len), pattern.p, (char *)msg,
-                            (size_t)off);
+        return trn_diag_set(
+            d, TRN_EINVAL, (int64_t)off, "invalid regular expression \"%.*s\": %s at offset %zu",
+            (int)(pattern.len > 200 ? 200 : pattern.len), pattern.p, (char *)msg, (size_t)off);
     }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
     trn_regex_t *re = trn_xcalloc(1, sizeof *re);
@@ -145,10 +146,14 @@ void trn_matcher_fini(trn_matcher_t *m)
 bool trn_matcher_matches(const trn_matcher_t *m, trn_str_t v)
 {
     switch (m->type) {
-    case TRN_MATCH_EQ: return trn_str_eq(m->value, v);
-    case TRN_MATCH_NE: return !trn_str_eq(m->value, v);
-    case TRN_MATCH_RE: return trn_regex_match(m->re, v);
-    case TRN_MATCH_NRE: return !trn_regex_match(m->re, v);
+    case TRN_MATCH_EQ:
+        return trn_str_eq(m->value, v);
+    case TRN_MATCH_NE:
+        return !trn_str_eq(m->value, v);
+    case TRN_MATCH_RE:
+        return trn_regex_match(m->re, v);
+    case TRN_MATCH_NRE:
+        return !trn_regex_match(m->re, v);
     }
     return false;
 }

@@ -100,7 +100,8 @@ static child_t *get_child(trn_registry_t *r, const char *name, const char *help,
                           const char *labels, bool *created)
 {
     family_t *f = r->families;
-    while (f && strcmp(f->name, name) != 0) f = f->next;
+    while (f && strcmp(f->name, name) != 0)
+        f = f->next;
     if (!f) {
         f = trn_xcalloc(1, sizeof *f);
         f->name = trn_xstrdup(name);
@@ -205,7 +206,8 @@ trn_histogram_t *trn_histogram_get(trn_registry_t *r, const char *name, const ch
 void trn_histogram_observe(trn_histogram_t *h, double v)
 {
     size_t i = 0;
-    while (i < h->n_bounds && v > h->bounds[i]) i++;
+    while (i < h->n_bounds && v > h->bounds[i])
+        i++;
     atomic_fetch_add_explicit(&h->counts[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
     add_bits(&h->sum_bits, v);
@@ -281,6 +283,7 @@ void trn_registry_write(trn_registry_t *r, trn_buf_t *out)
             }
         }
     }
-    for (collector_t *c = r->collectors; c; c = c->next) c->fn(c->ctx, out);
+    for (collector_t *c = r->collectors; c; c = c->next)
+        c->fn(c->ctx, out);
     pthread_mutex_unlock(&r->mu);
 }

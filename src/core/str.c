@@ -10,6 +10,7 @@
  * about twenty times slower. */
 #include "core/str.h"
 #include "core/alloc.h"
+#include "core/labels.h"
 
 #include <float.h>
 #include <math.h>
@@ -359,4 +360,61 @@ int trn_fmt_float_g(char out[33], double v)
     char tmp[40];
     int exp10, prec = shortest_e(tmp, v, &exp10);
     return fmt_with(out, v, exp10 < -4 || exp10 >= 6, prec, exp10, tmp);
+}
+
+/* Go's strconv.Quote: the short escapes Go uses (\a \b \f \n \r \t \v,
+ * quote, backslash), \xNN for other control bytes and invalid UTF-8, valid
+ * UTF-8 kept as is. Shared by PromQL's printer, templates' %q and amtool-style
+ * route output. */
+void trn_go_quote(trn_buf_t *out, trn_str_t s)
+{
+    trn_buf_putc(out, '"');
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        switch (c) {
+        case '"':
+            trn_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            trn_buf_puts(out, "\\\\");
+            break;
+        case '\n':
+            trn_buf_puts(out, "\\n");
+            break;
+        case '\r':
+            trn_buf_puts(out, "\\r");
+            break;
+        case '\t':
+            trn_buf_puts(out, "\\t");
+            break;
+        case '\a':
+            trn_buf_puts(out, "\\a");
+            break;
+        case '\b':
+            trn_buf_puts(out, "\\b");
+            break;
+        case '\f':
+            trn_buf_puts(out, "\\f");
+            break;
+        case '\v':
+            trn_buf_puts(out, "\\v");
+            break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                trn_buf_printf(out, "\\x%02x", c);
+            } else if (c >= 0x80 && !trn_utf8_valid(s.p + i, 1)) {
+                /* multi-byte sequence: copy it whole if valid, else escape */
+                size_t n = (c >= 0xF0) ? 4 : (c >= 0xE0) ? 3 : (c >= 0xC0) ? 2 : 1;
+                if (n > 1 && i + n <= s.len && trn_utf8_valid(s.p + i, n)) {
+                    trn_buf_append(out, s.p + i, n);
+                    i += n - 1;
+                } else {
+                    trn_buf_printf(out, "\\x%02x", c);
+                }
+            } else {
+                trn_buf_putc(out, (char)c);
+            }
+        }
+    }
+    trn_buf_putc(out, '"');
 }

@@ -42,6 +42,9 @@ int trn_fmt_i64(char out[21], int64_t v);
  * %v use it: exponent form when exp10 < -4 or >= 6 ("1e+06", "1e-05"). */
 int trn_fmt_float_g(char out[33], double v);
 
+/* Appends s quoted as Go's strconv.Quote does ("a\"b", "\n", "\x01"). */
+void trn_go_quote(trn_buf_t *out, trn_str_t s);
+
 static inline trn_str_t trn_str_c(const char *s)
 {
     trn_str_t r = {s, s ? strlen(s) : 0};

@@ -192,49 +192,6 @@ static void put_rune(trn_buf_t *out, int64_t r)
     trn_buf_append(out, b, n);
 }
 
-static void quote(trn_buf_t *out, trn_str_t s)
-{
-    trn_buf_putc(out, '"');
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        switch (c) {
-        case '\a':
-            trn_buf_puts(out, "\\a");
-            break;
-        case '\b':
-            trn_buf_puts(out, "\\b");
-            break;
-        case '\f':
-            trn_buf_puts(out, "\\f");
-            break;
-        case '\n':
-            trn_buf_puts(out, "\\n");
-            break;
-        case '\r':
-            trn_buf_puts(out, "\\r");
-            break;
-        case '\t':
-            trn_buf_puts(out, "\\t");
-            break;
-        case '\v':
-            trn_buf_puts(out, "\\v");
-            break;
-        case '\\':
-            trn_buf_puts(out, "\\\\");
-            break;
-        case '"':
-            trn_buf_puts(out, "\\\"");
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                trn_buf_printf(out, "\\x%02x", c);
-            else
-                trn_buf_putc(out, (char)c);
-        }
-    }
-    trn_buf_putc(out, '"');
-}
-
 static void fmt_one(trn_buf_t *out, const spec_t *sp, const trn_tval_t *v)
 {
     char verb = sp->verb;
@@ -328,7 +285,7 @@ static void fmt_one(trn_buf_t *out, const spec_t *sp, const trn_tval_t *v)
             pad(out, v->u.s.p, n, sp, false);
         } else if (verb == 'q') {
             trn_buf_init(&tmp);
-            quote(&tmp, v->u.s);
+            trn_go_quote(&tmp, v->u.s);
             pad(out, tmp.data, tmp.len, sp, false);
             trn_buf_fini(&tmp);
         } else if (verb == 'x' || verb == 'X') {

@@ -14,8 +14,12 @@ static const struct {
     const char *u;
     int64_t ms;
 } units[] = {
-    {"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000}, {"d", 24LL * 3600 * 1000},
-    {"h", 3600LL * 1000},            {"m", 60LL * 1000},            {"s", 1000},
+    {"y", 365LL * 24 * 3600 * 1000},
+    {"w", 7LL * 24 * 3600 * 1000},
+    {"d", 24LL * 3600 * 1000},
+    {"h", 3600LL * 1000},
+    {"m", 60LL * 1000},
+    {"s", 1000},
     {"ms", 1},
 };
 #define N_UNITS (sizeof units / sizeof units[0])
@@ -38,7 +42,8 @@ int trn_parse_duration(trn_str_t s, int64_t *out_ms)
             n = n * 10 + (s.p[i++] - '0');
         }
         size_t ustart = i;
-        while (i < s.len && s.p[i] >= 'a' && s.p[i] <= 'z') i++;
+        while (i < s.len && s.p[i] >= 'a' && s.p[i] <= 'z')
+            i++;
         size_t ulen = i - ustart;
         int u = -1;
         for (size_t k = 0; k < N_UNITS; k++)
@@ -108,8 +113,8 @@ static int parse_rfc3339(trn_str_t s, int64_t *out_ms)
         p[13] != ':' || p[16] != ':')
         return TRN_EINVAL;
     int Y, M, D, h, m, sec;
-    if (digits(p, 4, &Y) || digits(p + 5, 2, &M) || digits(p + 8, 2, &D) ||
-        digits(p + 11, 2, &h) || digits(p + 14, 2, &m) || digits(p + 17, 2, &sec))
+    if (digits(p, 4, &Y) || digits(p + 5, 2, &M) || digits(p + 8, 2, &D) || digits(p + 11, 2, &h) ||
+        digits(p + 14, 2, &m) || digits(p + 17, 2, &sec))
         return TRN_EINVAL;
     if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return TRN_EINVAL;
     size_t i = 19;
@@ -126,16 +131,22 @@ static int parse_rfc3339(trn_str_t s, int64_t *out_ms)
         if (nd == 0) return TRN_EINVAL;
     }
     int64_t off_s = 0;
-    if (i < n && (p[i] == 'Z' || p[i] == 'z')) i++;
+    if (i < n && (p[i] == 'Z' || p[i] == 'z'))
+        i++;
     else if (i + 6 == n && (p[i] == '+' || p[i] == '-') && p[i + 3] == ':') {
         int oh, om;
         if (digits(p + i + 1, 2, &oh) || digits(p + i + 4, 2, &om)) return TRN_EINVAL;
         off_s = (oh * 3600 + om * 60) * (p[i] == '-' ? -1 : 1);
         i += 6;
-    } else return TRN_EINVAL;
+    } else
+        return TRN_EINVAL;
     if (i != n) return TRN_EINVAL;
-    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-                    .tm_hour = h, .tm_min = m, .tm_sec = sec};
+    struct tm tm = {.tm_year = Y - 1900,
+                    .tm_mon = M - 1,
+                    .tm_mday = D,
+                    .tm_hour = h,
+                    .tm_min = m,
+                    .tm_sec = sec};
     int64_t t = (int64_t)timegm(&tm);
     *out_ms = (t - off_s) * 1000 + frac_ms;
     return 0;

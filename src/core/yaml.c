@@ -27,7 +27,7 @@ struct trn_yaml_doc {
     struct anchor {
         char *name;
         trn_yaml_node_t *node;
-    } *anchors;
+    } * anchors;
     size_t n_anchors, cap_anchors;
     size_t n_nodes;
 };
@@ -43,8 +43,8 @@ static int parser_error(builder_t *b)
     return trn_diag_set_at(b->d, TRN_EINVAL, (int)b->p.problem_mark.line + 1,
                            (int)b->p.problem_mark.column + 1, "%s:%zu:%zu: %s%s%s", b->doc->file,
                            b->p.problem_mark.line + 1, b->p.problem_mark.column + 1,
-                           b->p.problem ? b->p.problem : "invalid YAML",
-                           b->p.context ? " " : "", b->p.context ? b->p.context : "");
+                           b->p.problem ? b->p.problem : "invalid YAML", b->p.context ? " " : "",
+                           b->p.context ? b->p.context : "");
 }
 
 static trn_yaml_node_t *new_node(builder_t *b, trn_yaml_kind_t k, yaml_mark_t m)
@@ -67,8 +67,8 @@ static void add_anchor(builder_t *b, const yaml_char_t *name, trn_yaml_node_t *n
         doc->cap_anchors = doc->cap_anchors ? doc->cap_anchors * 2 : 8;
         doc->anchors = trn_xrealloc(doc->anchors, doc->cap_anchors * sizeof *doc->anchors);
     }
-    doc->anchors[doc->n_anchors].name = trn_arena_strndup(doc->arena, (const char *)name,
-                                                          strlen((const char *)name));
+    doc->anchors[doc->n_anchors].name =
+        trn_arena_strndup(doc->arena, (const char *)name, strlen((const char *)name));
     doc->anchors[doc->n_anchors++].node = n;
 }
 
@@ -141,8 +141,10 @@ static int build(builder_t *b, yaml_event_t *ev, int depth, trn_yaml_node_t **ou
                                    ev->data.scalar.length);
         n->len = ev->data.scalar.length;
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        if (!n->str) n = NULL;
-        else add_anchor(b, ev->data.scalar.anchor, n);
+        if (!n->str)
+            n = NULL;
+        else
+            add_anchor(b, ev->data.scalar.anchor, n);
         break;
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
@@ -150,8 +152,8 @@ static int build(builder_t *b, yaml_event_t *ev, int depth, trn_yaml_node_t **ou
         n = new_node(b, is_map ? TRN_YAML_MAP : TRN_YAML_SEQ, ev->start_mark);
         if (!n) break;
         add_anchor(b, is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor, n);
-        int rc = build_children(b, n, is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT,
-                                depth);
+        int rc =
+            build_children(b, n, is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT, depth);
         if (rc < 0) return rc;
         break;
     }
@@ -282,8 +284,8 @@ int trn_yaml_error(trn_diag_t *d, const trn_yaml_node_t *n, const char *fmt, ...
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (!n) return trn_diag_set(d, TRN_EINVAL, -1, "%s", msg);
-    return trn_diag_set_at(d, TRN_EINVAL, n->line, n->col, "%s:%d:%d: %s", n->file, n->line,
-                           n->col, msg);
+    return trn_diag_set_at(d, TRN_EINVAL, n->line, n->col, "%s:%d:%d: %s", n->file, n->line, n->col,
+                           msg);
 }
 
 int trn_yaml_check_map(const trn_yaml_node_t *n, const char *what, const char *const *allowed,
@@ -292,9 +294,11 @@ int trn_yaml_check_map(const trn_yaml_node_t *n, const char *what, const char *c
     if (!n || n->kind != TRN_YAML_MAP) return trn_yaml_error(d, n, "%s must be a mapping", what);
     for (size_t i = 0; i < n->n; i++) {
         const trn_yaml_node_t *k = n->pairs[i].key;
-        if (k->kind != TRN_YAML_SCALAR) return trn_yaml_error(d, k, "%s: keys must be strings", what);
+        if (k->kind != TRN_YAML_SCALAR)
+            return trn_yaml_error(d, k, "%s: keys must be strings", what);
         bool ok = false;
-        for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, k->str) == 0;
+        for (const char *const *a = allowed; *a && !ok; a++)
+            ok = strcmp(*a, k->str) == 0;
         if (!ok) return trn_yaml_error(d, k, "unknown key \"%s\" in %s", k->str, what);
         for (size_t j = 0; j < i; j++)
             if (strcmp(n->pairs[j].key->str, k->str) == 0)
@@ -357,7 +361,8 @@ int trn_yaml_float(const trn_yaml_node_t *n, double *out, trn_diag_t *d)
 
 int trn_yaml_duration(const trn_yaml_node_t *n, int64_t *out_ms, trn_diag_t *d)
 {
-    if (n && n->kind == TRN_YAML_SCALAR && trn_parse_duration((trn_str_t){n->str, n->len}, out_ms) == 0)
+    if (n && n->kind == TRN_YAML_SCALAR &&
+        trn_parse_duration((trn_str_t){n->str, n->len}, out_ms) == 0)
         return 0;
     return trn_yaml_error(d, n, "not a valid duration string: \"%s\"",
                           n && n->kind == TRN_YAML_SCALAR ? n->str : "(not a scalar)");
@@ -371,11 +376,16 @@ int trn_yaml_bytes(const trn_yaml_node_t *n, uint64_t *out, trn_diag_t *d)
         static const struct {
             const char *s;
             double m;
-        } u[] = {{"", 1},        {"B", 1},
-                 {"KB", 1e3},    {"MB", 1e6},
-                 {"GB", 1e9},    {"TB", 1e12},
-                 {"KiB", 1024.}, {"MiB", 1048576.},
-                 {"GiB", 1073741824.}, {"TiB", 1099511627776.}};
+        } u[] = {{"", 1},
+                 {"B", 1},
+                 {"KB", 1e3},
+                 {"MB", 1e6},
+                 {"GB", 1e9},
+                 {"TB", 1e12},
+                 {"KiB", 1024.},
+                 {"MiB", 1048576.},
+                 {"GiB", 1073741824.},
+                 {"TiB", 1099511627776.}};
         for (size_t i = 0; end != n->str && v >= 0 && i < sizeof u / sizeof u[0]; i++)
             if (strcmp(end, u[i].s) == 0) {
                 *out = (uint64_t)llround(v * u[i].m);

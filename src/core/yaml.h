@@ -24,9 +24,9 @@ struct trn_yaml_node {
     const char *file; /* borrowed from the document */
     int line, col;    /* 1-based */
     /* scalar */
-    const char *str;  /* NUL-terminated */
+    const char *str; /* NUL-terminated */
     size_t len;
-    bool plain;       /* unquoted: may mean null/bool/number */
+    bool plain; /* unquoted: may mean null/bool/number */
     /* seq: items; map: pairs in document order */
     trn_yaml_node_t **items;
     trn_yaml_pair_t *pairs;

@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const top_keys[] = {"server", "storage", "query", "global", "scrape_configs",
-                                       "rule_files", "alerting", "alertmanager_config",
-                                       "remote_write", "remote_read", NULL};
+static const char *const top_keys[] = {
+    "server",         "storage",     "query",    "global",
+    "scrape_configs", "rule_files",  "alerting", "alertmanager_config",
+    "remote_write",   "remote_read", NULL};
 static const char *const server_keys[] = {"listen", "max_request_bytes", "log_level", NULL};
-static const char *const storage_keys[] = {"path", "retention", "retention_size",
-                                           "out_of_order_window", "block_range", "wal_fsync",
-                                           "wal_fsync_interval", NULL};
+static const char *const storage_keys[] = {
+    "path",        "retention", "retention_size",     "out_of_order_window",
+    "block_range", "wal_fsync", "wal_fsync_interval", NULL};
 static const char *const query_keys[] = {"lookback_delta", "timeout", "max_samples", NULL};
 
 static void defaults(trn_config_t *c)
@@ -62,7 +63,8 @@ static int parse_server(trn_config_t *c, const trn_yaml_node_t *n, trn_diag_t *d
     if ((v = trn_yaml_get(n, "log_level"))) {
         if ((rc = trn_yaml_str(v, &s, d)) < 0) return rc;
         if (trn_log_parse_level(s, &c->log_level) < 0)
-            return trn_yaml_error(d, v, "log_level must be debug, info, warn or error, not \"%s\"", s);
+            return trn_yaml_error(d, v, "log_level must be debug, info, warn or error, not \"%s\"",
+                                  s);
     }
     return 0;
 }
@@ -93,10 +95,15 @@ static int parse_storage(trn_config_t *c, const trn_yaml_node_t *n, trn_diag_t *
     }
     if ((v = trn_yaml_get(n, "wal_fsync"))) {
         if ((rc = trn_yaml_str(v, &s, d)) < 0) return rc;
-        if (!strcmp(s, "batch")) c->store.fsync_mode = TRN_FSYNC_BATCH;
-        else if (!strcmp(s, "interval")) c->store.fsync_mode = TRN_FSYNC_INTERVAL;
-        else if (!strcmp(s, "never")) c->store.fsync_mode = TRN_FSYNC_NEVER;
-        else return trn_yaml_error(d, v, "wal_fsync must be batch, interval or never, not \"%s\"", s);
+        if (!strcmp(s, "batch"))
+            c->store.fsync_mode = TRN_FSYNC_BATCH;
+        else if (!strcmp(s, "interval"))
+            c->store.fsync_mode = TRN_FSYNC_INTERVAL;
+        else if (!strcmp(s, "never"))
+            c->store.fsync_mode = TRN_FSYNC_NEVER;
+        else
+            return trn_yaml_error(d, v, "wal_fsync must be batch, interval or never, not \"%s\"",
+                                  s);
     }
     if ((v = trn_yaml_get(n, "wal_fsync_interval")) &&
         (rc = trn_yaml_duration(v, &c->store.fsync_interval_ms, d)) < 0)
@@ -112,7 +119,8 @@ static int parse_query(trn_config_t *c, const trn_yaml_node_t *n, trn_diag_t *d)
     if ((v = trn_yaml_get(n, "lookback_delta")) &&
         (rc = trn_yaml_duration(v, &c->lookback_delta_ms, d)) < 0)
         return rc;
-    if ((v = trn_yaml_get(n, "timeout")) && (rc = trn_yaml_duration(v, &c->query_timeout_ms, d)) < 0)
+    if ((v = trn_yaml_get(n, "timeout")) &&
+        (rc = trn_yaml_duration(v, &c->query_timeout_ms, d)) < 0)
         return rc;
     if ((v = trn_yaml_get(n, "max_samples"))) {
         int64_t x;

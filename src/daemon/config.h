@@ -18,15 +18,15 @@
 #include <stdint.h>
 
 typedef struct trn_config {
-    char *path;            /* NULL when embedded defaults */
-    char *text;            /* the YAML as loaded (for /api/v1/status/config) */
-    trn_yaml_doc_t *doc;   /* parsed document; NULL for defaults */
+    char *path;          /* NULL when embedded defaults */
+    char *text;          /* the YAML as loaded (for /api/v1/status/config) */
+    trn_yaml_doc_t *doc; /* parsed document; NULL for defaults */
     /* server */
-    char *listen;          /* "127.0.0.1:9090" */
+    char *listen; /* "127.0.0.1:9090" */
     uint64_t max_body_bytes;
     trn_log_level_t log_level;
     /* storage */
-    char *data_dir;        /* "./data" */
+    char *data_dir;         /* "./data" */
     trn_store_opts_t store; /* store.dir points into data_dir/metrics (owned here) */
     char *metrics_dir;
     /* query */

@@ -16,8 +16,8 @@
 #include <pthread.h>
 
 typedef struct trn_daemon {
-    trn_config_t *config;      /* current config (replaced on reload) */
-    char *config_path;         /* NULL: embedded defaults */
+    trn_config_t *config; /* current config (replaced on reload) */
+    char *config_path;    /* NULL: embedded defaults */
     const char *listen_override, *data_override;
     trn_registry_t *registry;
     trn_store_t *store;
@@ -25,7 +25,7 @@ typedef struct trn_daemon {
     trn_scrape_manager_t *scrape;
     trn_alertmanager_t *alerts;
     trn_rule_manager_t *rules;
-    const char *am_override;   /* --alertmanager-config */
+    const char *am_override; /* --alertmanager-config */
     trn_api_ctx_t api;
     pthread_mutex_t reload_mu;
     trn_counter_t *reloads_ok, *reloads_failed;

@@ -11,8 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void family(trn_buf_t *out, const char *name, const char *type, const char *help,
-                   double v)
+static void family(trn_buf_t *out, const char *name, const char *type, const char *help, double v)
 {
     char t[33];
     trn_fmt_float_g(t, v);
@@ -27,14 +26,16 @@ static void collect_process(trn_buf_t *out)
         unsigned long long start = 0;
         long rss = 0;
         /* fields 14,15 utime stime; 22 starttime; 24 rss */
-        int n = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d "
-                          "%*d %*d %*d %*d %llu %*u %ld",
+        int n = fscanf(f,
+                       "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d "
+                       "%*d %*d %*d %*d %llu %*u %ld",
                        &utime, &stime, &start, &rss);
         fclose(f);
         if (n == 4) {
             double hz = (double)sysconf(_SC_CLK_TCK);
             family(out, "process_cpu_seconds_total", "counter",
-                   "Total user and system CPU time spent in seconds.", (double)(utime + stime) / hz);
+                   "Total user and system CPU time spent in seconds.",
+                   (double)(utime + stime) / hz);
             family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
                    (double)rss * (double)sysconf(_SC_PAGESIZE));
             FILE *up = fopen("/proc/uptime", "r");
@@ -54,7 +55,8 @@ static void collect_process(trn_buf_t *out)
     DIR *dir = opendir("/proc/self/fd");
     if (dir) {
         int fds = 0;
-        while (readdir(dir)) fds++;
+        while (readdir(dir))
+            fds++;
         closedir(dir);
         family(out, "process_open_fds", "gauge", "Number of open file descriptors.", fds - 2);
     }
@@ -67,10 +69,12 @@ static void collect(void *ctx, trn_buf_t *out)
     if (!dm->store) return;
     trn_store_stats_t s;
     trn_store_stats(dm->store, &s);
-    family(out, "trine_head_series", "gauge", "Series in the in-memory head.", (double)s.head_series);
+    family(out, "trine_head_series", "gauge", "Series in the in-memory head.",
+           (double)s.head_series);
     family(out, "trine_head_samples", "gauge", "Samples in the in-memory head.",
            (double)s.head_samples);
-    family(out, "trine_head_chunks", "gauge", "Chunks in the in-memory head.", (double)s.head_chunks);
+    family(out, "trine_head_chunks", "gauge", "Chunks in the in-memory head.",
+           (double)s.head_chunks);
     family(out, "trine_samples_appended_total", "counter", "Samples appended to the store.",
            (double)s.samples_appended);
     family(out, "trine_samples_too_old_total", "counter",
@@ -86,8 +90,8 @@ static void collect(void *ctx, trn_buf_t *out)
     family(out, "trine_compactions_total", "counter", "Compactions run.", (double)s.compactions);
     family(out, "trine_compactions_failed_total", "counter", "Compactions that failed.",
            (double)s.compactions_failed);
-    family(out, "trine_retention_deleted_blocks_total", "counter",
-           "Blocks deleted by retention.", (double)s.retention_deleted_blocks);
+    family(out, "trine_retention_deleted_blocks_total", "counter", "Blocks deleted by retention.",
+           (double)s.retention_deleted_blocks);
 }
 
 void trn_daemon_register_selfmetrics(trn_daemon_t *dm)

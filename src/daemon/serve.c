@@ -50,12 +50,16 @@ static int parse_args(int argc, char **argv, serve_args_t *a)
         if ((v = flag_value(argc, argv, &i, "--config")) ||
             (v = flag_value(argc, argv, &i, "--config.file")))
             a->config = v;
-        else if ((v = flag_value(argc, argv, &i, "--listen"))) a->listen = v;
-        else if ((v = flag_value(argc, argv, &i, "--data"))) a->data = v;
-        else if ((v = flag_value(argc, argv, &i, "--log-level"))) a->log_level = v;
+        else if ((v = flag_value(argc, argv, &i, "--listen")))
+            a->listen = v;
+        else if ((v = flag_value(argc, argv, &i, "--data")))
+            a->data = v;
+        else if ((v = flag_value(argc, argv, &i, "--log-level")))
+            a->log_level = v;
         else if ((v = flag_value(argc, argv, &i, "--alertmanager-config")))
             a->alertmanager_config = v;
-        else return usage_error("unknown or incomplete flag", argv[i]);
+        else
+            return usage_error("unknown or incomplete flag", argv[i]);
     }
     return 0;
 }
@@ -90,7 +94,8 @@ static int apply_subsystems(trn_daemon_t *dm, trn_config_t *c, trn_diag_t *d)
             trn_am_opts_t o = {0}; /* state goes to <data>/alertmanager */
             rc = trn_alertmanager_new(c->am, c->data_dir, dm->registry, &o, &dm->alerts, d);
             dm->api.alerts = dm->alerts;
-        } else rc = trn_alertmanager_reload(dm->alerts, c->am, d);
+        } else
+            rc = trn_alertmanager_reload(dm->alerts, c->am, d);
         if (rc < 0) return rc;
         c->am = NULL; /* owned by the alert manager now */
     }
@@ -173,8 +178,8 @@ static int start(trn_daemon_t *dm, trn_diag_t *d)
         .reload = reload,
         .daemon = dm,
     };
-    trn_http_opts_t ho = {.listen = c->listen, .max_body_bytes = c->max_body_bytes,
-                          .registry = dm->registry};
+    trn_http_opts_t ho = {
+        .listen = c->listen, .max_body_bytes = c->max_body_bytes, .registry = dm->registry};
     dm->http = trn_http_server_new(&ho);
     for (size_t i = 0; i < trn_api_n_tables; i++)
         trn_http_add_routes(dm->http, trn_api_tables[i].routes, trn_api_tables[i].n, &dm->api);

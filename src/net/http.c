@@ -61,8 +61,8 @@ struct trn_http_req {
     route_entry_t *route;
     const char *method, *path;
     trn_arena_t *arena;
-    trn_buf_t body;       /* raw upload */
-    trn_str_t decoded;    /* body after content decoding */
+    trn_buf_t body;    /* raw upload */
+    trn_str_t decoded; /* body after content decoding */
     size_t limit;
     bool too_large;
     param_t *params;
@@ -106,8 +106,10 @@ static char *url_decode(trn_arena_t *a, const char *p, size_t n, bool plus)
         if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
             out[j++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
             i += 2;
-        } else if (plus && p[i] == '+') out[j++] = ' ';
-        else out[j++] = p[i];
+        } else if (plus && p[i] == '+')
+            out[j++] = ' ';
+        else
+            out[j++] = p[i];
     }
     out[j] = 0;
     return out;
@@ -160,8 +162,8 @@ static void add_param(trn_http_req_t *req, const char *name, const char *value)
 {
     if (req->n_params == req->cap_params) {
         size_t cap = req->cap_params ? req->cap_params * 2 : 16;
-        param_t *np = trn_arena_grow(req->arena, req->params, req->n_params * sizeof *np,
-                                     cap * sizeof *np);
+        param_t *np =
+            trn_arena_grow(req->arena, req->params, req->n_params * sizeof *np, cap * sizeof *np);
         if (!np) return;
         req->params = np;
         req->cap_params = cap;
@@ -217,7 +219,8 @@ static int inflate_body(trn_http_req_t *req, bool gzip, trn_diag_t *d)
         out.len = out.cap - 1 - zs.avail_out;
         if (out.len > req->limit) {
             rc = trn_diag_set(d, TRN_ELIMIT, -1,
-                              "decompressed request body exceeds the limit of %zu bytes", req->limit);
+                              "decompressed request body exceeds the limit of %zu bytes",
+                              req->limit);
             break;
         }
         if (zr == Z_STREAM_END) break;
@@ -236,7 +239,8 @@ static int inflate_body(trn_http_req_t *req, bool gzip, trn_diag_t *d)
     inflateEnd(&zs);
     if (rc == 0) {
         char *copy = trn_arena_alloc(req->arena, out.len + 1);
-        if (!copy) rc = trn_diag_set(d, TRN_ELIMIT, -1, "request too large");
+        if (!copy)
+            rc = trn_diag_set(d, TRN_ELIMIT, -1, "request too large");
         else {
             memcpy(copy, out.data ? out.data : "", out.len);
             copy[out.len] = 0;
@@ -285,8 +289,7 @@ static void count_request(trn_http_req_t *req, const char *handler, int status)
     trn_counter_inc(trn_counter_get(reg, "trine_http_requests_total",
                                     "HTTP requests by handler and status code.", labels));
     if (req->route && req->route->duration)
-        trn_histogram_observe(req->route->duration,
-                              (double)(trn_mono_ns() - req->start_ns) / 1e9);
+        trn_histogram_observe(req->route->duration, (double)(trn_mono_ns() - req->start_ns) / 1e9);
 }
 
 /* ---------- sending ---------- */
@@ -304,7 +307,8 @@ static enum MHD_Result send_resp(trn_http_req_t *req, trn_http_resp_t *resp)
     if (use_gz) {
         data = trn_buf_steal(&gz, &len);
         trn_buf_fini(body);
-    } else data = trn_buf_steal(body, &len);
+    } else
+        data = trn_buf_steal(body, &len);
     struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type",
                             resp->content_type ? resp->content_type : "application/json");
@@ -319,7 +323,8 @@ static enum MHD_Result send_resp(trn_http_req_t *req, trn_http_resp_t *resp)
         memcpy(name, h, nl);
         name[nl] = 0;
         const char *v = colon + 1;
-        while (*v == ' ') v++;
+        while (*v == ' ')
+            v++;
         MHD_add_response_header(r, name, v);
     }
     enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)resp->status, r);
@@ -386,8 +391,10 @@ static enum MHD_Result run_handler(trn_http_req_t *req)
     req->decoded = (trn_str_t){req->body.data ? req->body.data : "", req->body.len};
     if (!(e->r.flags & TRN_ROUTE_RAW_BODY) && ce && req->body.len > 0) {
         int rc = 0;
-        if (!strcasecmp(ce, "gzip") || !strcasecmp(ce, "x-gzip")) rc = inflate_body(req, true, &d);
-        else if (!strcasecmp(ce, "deflate")) rc = inflate_body(req, false, &d);
+        if (!strcasecmp(ce, "gzip") || !strcasecmp(ce, "x-gzip"))
+            rc = inflate_body(req, true, &d);
+        else if (!strcasecmp(ce, "deflate"))
+            rc = inflate_body(req, false, &d);
         else if (strcasecmp(ce, "identity") != 0) {
             if (req->srv->bad_encoding) trn_counter_inc(req->srv->bad_encoding);
             return send_error(req, 415, "unsupported Content-Encoding \"%.60s\"", ce);
@@ -460,12 +467,12 @@ trn_http_server_t *trn_http_server_new(const trn_http_opts_t *o)
     if (o->registry) {
         s->not_found = trn_counter_get(o->registry, "trine_http_unrouted_requests_total",
                                        "Requests that matched no route.", "");
-        s->too_large = trn_counter_get(o->registry, "trine_http_rejected_requests_total",
-                                       "Requests rejected by the HTTP layer.",
-                                       "reason=\"too_large\"");
-        s->bad_encoding = trn_counter_get(o->registry, "trine_http_rejected_requests_total",
-                                          "Requests rejected by the HTTP layer.",
-                                          "reason=\"bad_encoding\"");
+        s->too_large =
+            trn_counter_get(o->registry, "trine_http_rejected_requests_total",
+                            "Requests rejected by the HTTP layer.", "reason=\"too_large\"");
+        s->bad_encoding =
+            trn_counter_get(o->registry, "trine_http_rejected_requests_total",
+                            "Requests rejected by the HTTP layer.", "reason=\"bad_encoding\"");
     }
     return s;
 }
@@ -502,8 +509,10 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, trn_diag_t *
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
     sa->sin_port = htons((uint16_t)port);
-    if (hl == 0 || !strcmp(host, "0.0.0.0")) sa->sin_addr.s_addr = htonl(INADDR_ANY);
-    else if (!strcmp(host, "localhost")) sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (hl == 0 || !strcmp(host, "0.0.0.0"))
+        sa->sin_addr.s_addr = htonl(INADDR_ANY);
+    else if (!strcmp(host, "localhost"))
+        sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
         return trn_diag_set(d, TRN_EINVAL, -1, "listen address \"%s\": not an IPv4 address",
                             listen);
@@ -517,12 +526,11 @@ int trn_http_server_start(trn_http_server_t *s, trn_diag_t *d)
     if (rc < 0) return rc;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-    s->mhd = MHD_start_daemon(flags, ntohs(sa.sin_port), NULL, NULL, on_request, s,
-                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-                              MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    s->mhd = MHD_start_daemon(
+        flags, ntohs(sa.sin_port), NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!s->mhd)
         return trn_diag_set(d, TRN_EIO, -1, "cannot listen on %s: %s", s->listen, strerror(errno));
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -641,14 +649,22 @@ void trn_http_error_text(trn_http_resp_t *resp, int status, const char *fmt, ...
 int trn_http_status_for(int code)
 {
     switch (code) {
-    case 0: return 200;
-    case TRN_EINVAL: return 400;
-    case TRN_ENOTFOUND: return 404;
-    case TRN_ELIMIT: return 422;
-    case TRN_ETIMEOUT: return 503;
-    case TRN_ECANCELED: return 503;
-    case TRN_EEXEC: return 422;
-    default: return 500;
+    case 0:
+        return 200;
+    case TRN_EINVAL:
+        return 400;
+    case TRN_ENOTFOUND:
+        return 404;
+    case TRN_ELIMIT:
+        return 422;
+    case TRN_ETIMEOUT:
+        return 503;
+    case TRN_ECANCELED:
+        return 503;
+    case TRN_EEXEC:
+        return 422;
+    default:
+        return 500;
     }
 }
 

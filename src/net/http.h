@@ -43,10 +43,10 @@ typedef struct trn_route {
 } trn_route_t;
 
 typedef struct trn_http_opts {
-    const char *listen;          /* "127.0.0.1:9090" */
-    size_t max_body_bytes;       /* default request limit (413 above it) */
-    unsigned threads;            /* worker threads */
-    trn_registry_t *registry;    /* for request metrics; borrowed */
+    const char *listen;       /* "127.0.0.1:9090" */
+    size_t max_body_bytes;    /* default request limit (413 above it) */
+    unsigned threads;         /* worker threads */
+    trn_registry_t *registry; /* for request metrics; borrowed */
 } trn_http_opts_t;
 
 /* Creates a server (not yet listening). */

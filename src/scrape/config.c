@@ -33,25 +33,57 @@
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_SD_REFRESH_MS 300000
 
-static const char *const global_keys[] = {
-    "scrape_interval", "scrape_timeout", "evaluation_interval", "external_labels",
-    "query_log_file", "rule_query_offset", "scrape_protocols", "body_size_limit",
-    "sample_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
-    "target_limit", "keep_dropped_targets", "scrape_failure_log_file",
-    "metric_name_validation_scheme", NULL};
+static const char *const global_keys[] = {"scrape_interval",
+                                          "scrape_timeout",
+                                          "evaluation_interval",
+                                          "external_labels",
+                                          "query_log_file",
+                                          "rule_query_offset",
+                                          "scrape_protocols",
+                                          "body_size_limit",
+                                          "sample_limit",
+                                          "label_limit",
+                                          "label_name_length_limit",
+                                          "label_value_length_limit",
+                                          "target_limit",
+                                          "keep_dropped_targets",
+                                          "scrape_failure_log_file",
+                                          "metric_name_validation_scheme",
+                                          NULL};
 
-static const char *const job_keys[] = {
-    "job_name", "scrape_interval", "scrape_timeout", "metrics_path", "scheme", "params",
-    "basic_auth", "authorization", "bearer_token", "bearer_token_file", "tls_config",
-    "proxy_url", "follow_redirects", "enable_http2", "enable_compression", "honor_labels",
-    "honor_timestamps", "static_configs", "file_sd_configs", "relabel_configs",
-    "metric_relabel_configs", "sample_limit", "label_limit", "label_name_length_limit",
-    "label_value_length_limit", "body_size_limit", NULL};
+static const char *const job_keys[] = {"job_name",
+                                       "scrape_interval",
+                                       "scrape_timeout",
+                                       "metrics_path",
+                                       "scheme",
+                                       "params",
+                                       "basic_auth",
+                                       "authorization",
+                                       "bearer_token",
+                                       "bearer_token_file",
+                                       "tls_config",
+                                       "proxy_url",
+                                       "follow_redirects",
+                                       "enable_http2",
+                                       "enable_compression",
+                                       "honor_labels",
+                                       "honor_timestamps",
+                                       "static_configs",
+                                       "file_sd_configs",
+                                       "relabel_configs",
+                                       "metric_relabel_configs",
+                                       "sample_limit",
+                                       "label_limit",
+                                       "label_name_length_limit",
+                                       "label_value_length_limit",
+                                       "body_size_limit",
+                                       NULL};
 
 void trn__tgroup_fini(trn__tgroup_t *g)
 {
     if (!g) return;
-    for (size_t i = 0; i < g->n_targets; i++) free(g->targets[i]);
+    for (size_t i = 0; i < g->n_targets; i++)
+        free(g->targets[i]);
     free(g->targets);
     for (size_t i = 0; i < g->n_labels; i++) {
         free(g->names[i]);
@@ -111,7 +143,8 @@ static void job_fini(trn__scrape_job_t *j)
     free(j->scheme);
     for (size_t i = 0; i < j->n_params; i++) {
         free(j->params[i].name);
-        for (size_t k = 0; k < j->params[i].n_values; k++) free(j->params[i].values[k]);
+        for (size_t k = 0; k < j->params[i].n_values; k++)
+            free(j->params[i].values[k]);
         free(j->params[i].values);
     }
     free(j->params);
@@ -125,9 +158,11 @@ static void job_fini(trn__scrape_job_t *j)
     free(j->tls_cert);
     free(j->tls_key);
     free(j->proxy_url);
-    for (size_t i = 0; i < j->n_static; i++) trn__tgroup_fini(&j->static_groups[i]);
+    for (size_t i = 0; i < j->n_static; i++)
+        trn__tgroup_fini(&j->static_groups[i]);
     free(j->static_groups);
-    for (size_t i = 0; i < j->n_sd_files; i++) free(j->sd_files[i]);
+    for (size_t i = 0; i < j->n_sd_files; i++)
+        free(j->sd_files[i]);
     free(j->sd_files);
     trn_relabel_free(j->relabel);
     trn_relabel_free(j->metric_relabel);
@@ -136,9 +171,11 @@ static void job_fini(trn__scrape_job_t *j)
 
 static void config_destroy(trn_scrape_config_t *c)
 {
-    for (size_t i = 0; i < c->n_jobs; i++) job_fini(&c->jobs[i]);
+    for (size_t i = 0; i < c->n_jobs; i++)
+        job_fini(&c->jobs[i]);
     free(c->jobs);
-    for (size_t i = 0; i < c->external_labels.n * 2; i++) free(c->ext_storage[i]);
+    for (size_t i = 0; i < c->external_labels.n * 2; i++)
+        free(c->ext_storage[i]);
     free(c->ext_storage);
     free(c->external_labels.v);
     free(c);
@@ -180,7 +217,8 @@ static void dump_yaml(const trn_yaml_node_t *n, trn_buf_t *b)
         break;
     case TRN_YAML_SEQ:
         trn_buf_putc(b, '[');
-        for (size_t i = 0; i < n->n; i++) dump_yaml(n->items[i], b);
+        for (size_t i = 0; i < n->n; i++)
+            dump_yaml(n->items[i], b);
         trn_buf_putc(b, ']');
         break;
     case TRN_YAML_MAP:
@@ -236,18 +274,19 @@ static int parse_auth(const trn_yaml_node_t *jn, trn__scrape_job_t *j, trn_diag_
     const trn_yaml_node_t *az = trn_yaml_get(jn, "authorization");
     const trn_yaml_node_t *bt = trn_yaml_get(jn, "bearer_token");
     const trn_yaml_node_t *btf = trn_yaml_get(jn, "bearer_token_file");
-    int n_auth = (ba && !trn_yaml_is_null(ba)) + (az && !trn_yaml_is_null(az)) +
-                 (bt || btf ? 1 : 0);
+    int n_auth =
+        (ba && !trn_yaml_is_null(ba)) + (az && !trn_yaml_is_null(az)) + (bt || btf ? 1 : 0);
     if (n_auth > 1)
         return trn_yaml_error(d, jn,
                               "at most one of basic_auth, authorization, bearer_token & "
                               "bearer_token_file must be configured");
     if (bt && btf)
-        return trn_yaml_error(d, btf, "at most one of bearer_token & bearer_token_file must be "
-                                      "configured");
+        return trn_yaml_error(d, btf,
+                              "at most one of bearer_token & bearer_token_file must be "
+                              "configured");
     if (ba && !trn_yaml_is_null(ba)) {
-        static const char *const keys[] = {"username", "password", "password_file",
-                                           "username_file", NULL};
+        static const char *const keys[] = {"username", "password", "password_file", "username_file",
+                                           NULL};
         if (trn_yaml_check_map(ba, "basic_auth", keys, d) < 0) return TRN_EINVAL;
         if (trn_yaml_get(ba, "username_file"))
             return trn_yaml_error(d, trn_yaml_get(ba, "username_file"),
@@ -257,8 +296,9 @@ static int parse_auth(const trn_yaml_node_t *jn, trn__scrape_job_t *j, trn_diag_
             opt_str(ba, "password_file", &j->basic_pass_file, d) < 0)
             return TRN_EINVAL;
         if (j->basic_pass && j->basic_pass_file)
-            return trn_yaml_error(d, ba, "at most one of basic_auth password & password_file "
-                                         "must be configured");
+            return trn_yaml_error(d, ba,
+                                  "at most one of basic_auth password & password_file "
+                                  "must be configured");
         if (!j->basic_user) j->basic_user = trn_xstrdup("");
     }
     if (az && !trn_yaml_is_null(az)) {
@@ -269,11 +309,13 @@ static int parse_auth(const trn_yaml_node_t *jn, trn__scrape_job_t *j, trn_diag_
             opt_str(az, "credentials_file", &j->auth_cred_file, d) < 0)
             return TRN_EINVAL;
         if (j->auth_cred && j->auth_cred_file)
-            return trn_yaml_error(d, az, "at most one of authorization credentials & "
-                                         "credentials_file must be configured");
+            return trn_yaml_error(d, az,
+                                  "at most one of authorization credentials & "
+                                  "credentials_file must be configured");
         if (j->auth_type && strcasecmp(j->auth_type, "basic") == 0)
-            return trn_yaml_error(d, az, "authorization type cannot be set to \"basic\", use "
-                                         "\"basic_auth\" instead");
+            return trn_yaml_error(d, az,
+                                  "authorization type cannot be set to \"basic\", use "
+                                  "\"basic_auth\" instead");
     }
     if (opt_str(jn, "bearer_token", &j->auth_cred, d) < 0 ||
         opt_str(jn, "bearer_token_file", &j->auth_cred_file, d) < 0)
@@ -363,8 +405,9 @@ static int parse_sd(const trn_yaml_node_t *jn, trn__scrape_job_t *j, trn_diag_t 
             if (refresh < j->sd_refresh_ms || i == 0) j->sd_refresh_ms = refresh;
             const trn_yaml_node_t *f = trn_yaml_get(c, "files");
             if (!f || f->kind != TRN_YAML_SEQ || f->n == 0)
-                return trn_yaml_error(d, f ? f : c, "file service discovery config must contain "
-                                                    "at least one path name");
+                return trn_yaml_error(d, f ? f : c,
+                                      "file service discovery config must contain "
+                                      "at least one path name");
             for (size_t k = 0; k < f->n; k++) {
                 const char *s;
                 if (trn_yaml_str(f->items[k], &s, d) < 0) return TRN_EINVAL;
@@ -476,8 +519,8 @@ static int parse_global(const trn_yaml_node_t *g, trn_scrape_config_t *c, trn_di
             size_t n = c->external_labels.n++;
             c->ext_storage[2 * n] = trn_xstrdup(k);
             c->ext_storage[2 * n + 1] = trn_xstrdup(v);
-            c->external_labels.v[n] =
-                (trn_label_t){trn_str_c(c->ext_storage[2 * n]), trn_str_c(c->ext_storage[2 * n + 1])};
+            c->external_labels.v[n] = (trn_label_t){trn_str_c(c->ext_storage[2 * n]),
+                                                    trn_str_c(c->ext_storage[2 * n + 1])};
         }
         trn_labels_sort(&c->external_labels);
     }

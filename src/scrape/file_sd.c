@@ -28,8 +28,7 @@ static void add_label(trn__tgroup_t *g, const char *name, const char *value)
     g->values[g->n_labels++] = trn_xstrdup(value);
 }
 
-static int group_from_json(json_t *o, const char *path, size_t idx, trn__tgroup_t *g,
-                           trn_diag_t *d)
+static int group_from_json(json_t *o, const char *path, size_t idx, trn__tgroup_t *g, trn_diag_t *d)
 {
     char src[4096 + 32];
     snprintf(src, sizeof src, "%s:%zu", path, idx);
@@ -55,8 +54,9 @@ static int group_from_json(json_t *o, const char *path, size_t idx, trn__tgroup_
         json_array_foreach(t, i, e)
         {
             if (!json_is_string(e) || !*json_string_value(e))
-                return trn_diag_set(d, TRN_EINVAL, -1, "%s: target %zu of group %zu is not a "
-                                                       "non-empty string",
+                return trn_diag_set(d, TRN_EINVAL, -1,
+                                    "%s: target %zu of group %zu is not a "
+                                    "non-empty string",
                                     path, i, idx);
             g->targets[g->n_targets++] = trn_xstrdup(json_string_value(e));
         }
@@ -67,8 +67,8 @@ static int group_from_json(json_t *o, const char *path, size_t idx, trn__tgroup_
         json_object_foreach(l, key, v)
         {
             if (!trn_label_name_valid(trn_str_c(key)))
-                return trn_diag_set(d, TRN_EINVAL, -1, "%s: \"%s\" is not a valid label name",
-                                    path, key);
+                return trn_diag_set(d, TRN_EINVAL, -1, "%s: \"%s\" is not a valid label name", path,
+                                    key);
             if (!json_is_string(v))
                 return trn_diag_set(d, TRN_EINVAL, -1, "%s: label \"%s\" must be a string", path,
                                     key);
@@ -153,7 +153,8 @@ int trn__file_sd_read(const char *path, trn__tgroup_t **out, size_t *n_out, trn_
             }
         }
     }
-    for (size_t i = 0; i < n; i++) add_label(&gs[i], "__meta_filepath", path);
+    for (size_t i = 0; i < n; i++)
+        add_label(&gs[i], "__meta_filepath", path);
     json_decref(root);
     trn_yaml_free(doc);
     free(buf);
@@ -161,7 +162,8 @@ int trn__file_sd_read(const char *path, trn__tgroup_t **out, size_t *n_out, trn_
     *n_out = n;
     return 0;
 fail:
-    for (size_t i = 0; i < n; i++) trn__tgroup_fini(&gs[i]);
+    for (size_t i = 0; i < n; i++)
+        trn__tgroup_fini(&gs[i]);
     free(gs);
     json_decref(root);
     trn_yaml_free(doc);
@@ -174,7 +176,8 @@ void trn__file_sd_glob(const trn__scrape_job_t *job, trn__path_fn *fn, void *ctx
     for (size_t i = 0; i < job->n_sd_files; i++) {
         glob_t g;
         if (glob(job->sd_files[i], 0, NULL, &g) == 0) {
-            for (size_t k = 0; k < g.gl_pathc; k++) fn(ctx, g.gl_pathv[k]);
+            for (size_t k = 0; k < g.gl_pathc; k++)
+                fn(ctx, g.gl_pathv[k]);
         }
         globfree(&g);
     }

@@ -78,7 +78,8 @@ static void set_rehash(trn__series_set_t *s, size_t n_slots)
     s->slots = trn_xcalloc(n_slots, sizeof *s->slots);
     for (size_t i = 0; i < s->n; i++) {
         size_t k = s->hashes[i] & (n_slots - 1);
-        while (s->slots[k]) k = (k + 1) & (n_slots - 1);
+        while (s->slots[k])
+            k = (k + 1) & (n_slots - 1);
         s->slots[k] = (uint32_t)(i + 1);
     }
 }
@@ -113,7 +114,8 @@ static long set_add(trn__series_set_t *s, const trn_labels_t *ls, uint64_t h)
     s->explicit_ts[s->n] = false;
     s->seen[s->n] = false;
     size_t k = h & (s->n_slots - 1);
-    while (s->slots[k]) k = (k + 1) & (s->n_slots - 1);
+    while (s->slots[k])
+        k = (k + 1) & (s->n_slots - 1);
     s->slots[k] = (uint32_t)(s->n + 1);
     return (long)s->n++;
 }
@@ -147,8 +149,10 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     if (len > 13 && strncasecmp(p, "content-type:", 13) == 0) {
         const char *v = p + 13;
         size_t vl = len - 13;
-        while (vl && (*v == ' ' || *v == '\t')) v++, vl--;
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ')) vl--;
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
         if (vl >= sizeof f->content_type) vl = sizeof f->content_type - 1;
         memcpy(f->content_type, v, vl);
         f->content_type[vl] = 0;
@@ -169,19 +173,32 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 static const char *status_text(long code)
 {
     switch (code) {
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "";
     }
 }
 
@@ -196,7 +213,8 @@ static char *read_secret(const char *path, char *err, size_t errlen)
     char buf[8192];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) n--;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
     return trn_xstrndup(buf, n);
 }
 
@@ -271,7 +289,8 @@ static int fetch(CURL *h, trn__target_t *t, const trn__scrape_job_t *job, fetch_
         else if (cc == CURLE_OPERATION_TIMEDOUT)
             snprintf(err, errlen, "Get \"%s\": context deadline exceeded", t->url);
         else
-            snprintf(err, errlen, "Get \"%s\": %s", t->url, cerr[0] ? cerr : curl_easy_strerror(cc));
+            snprintf(err, errlen, "Get \"%s\": %s", t->url,
+                     cerr[0] ? cerr : curl_easy_strerror(cc));
         goto out;
     }
     long code = 0;
@@ -313,7 +332,8 @@ static void batch_add(batch_t *b, const trn_labels_t *ls, int64_t t_ms, double v
 static int batch_flush(batch_t *b, struct trn_store *store, trn_append_result_t *total,
                        trn_diag_t *d)
 {
-    for (size_t i = 0; i < b->n; i++) b->v[i].samples = &b->samples[i];
+    for (size_t i = 0; i < b->n; i++)
+        b->v[i].samples = &b->samples[i];
     for (size_t off = 0; off < b->n; off += APPEND_BATCH) {
         size_t n = b->n - off < APPEND_BATCH ? b->n - off : APPEND_BATCH;
         trn_append_result_t res = {0};
@@ -346,10 +366,12 @@ static int merge_labels(const trn__target_t *t, const trn__scrape_job_t *job,
     trn_label_t *v = trn_arena_alloc(a, cap * sizeof *v);
     if (!v) return TRN_ELIMIT;
     size_t n = 0;
-    for (size_t i = 0; i < scraped->n; i++) v[n++] = scraped->v[i];
+    for (size_t i = 0; i < scraped->n; i++)
+        v[n++] = scraped->v[i];
     for (size_t i = 0; i < tl->n; i++) {
         size_t k = 0;
-        while (k < n && !trn_str_eq(v[k].name, tl->v[i].name)) k++;
+        while (k < n && !trn_str_eq(v[k].name, tl->v[i].name))
+            k++;
         if (k == n) {
             v[n++] = tl->v[i];
             continue;
@@ -363,11 +385,13 @@ static int merge_labels(const trn__target_t *t, const trn__scrape_job_t *job,
             size_t len = name.len + 9 * (size_t)depth;
             nn = trn_arena_alloc(a, len + 1);
             if (!nn) return TRN_ELIMIT;
-            for (int r = 0; r < depth; r++) memcpy(nn + 9 * r, "exported_", 9);
+            for (int r = 0; r < depth; r++)
+                memcpy(nn + 9 * r, "exported_", 9);
             memcpy(nn + 9 * depth, name.p, name.len);
             nn[len] = 0;
             size_t j = 0;
-            while (j < n && !trn_str_eq(v[j].name, (trn_str_t){nn, len})) j++;
+            while (j < n && !trn_str_eq(v[j].name, (trn_str_t){nn, len}))
+                j++;
             if (j == n) break;
         }
         v[n++] = (trn_label_t){trn_str_c(nn), v[k].value};
@@ -384,15 +408,18 @@ static int check_label_limits(const trn__scrape_job_t *job, const trn_labels_t *
                               size_t errlen)
 {
     if (job->label_limit && ls->n > job->label_limit) {
-        snprintf(err, errlen, "label_limit exceeded (metric: %.*s, number of labels: %zu, limit: "
-                              "%llu)",
+        snprintf(err, errlen,
+                 "label_limit exceeded (metric: %.*s, number of labels: %zu, limit: "
+                 "%llu)",
                  (int)trn_labels_get(ls, TRN_METRIC_NAME).len,
-                 trn_labels_get(ls, TRN_METRIC_NAME).p, ls->n, (unsigned long long)job->label_limit);
+                 trn_labels_get(ls, TRN_METRIC_NAME).p, ls->n,
+                 (unsigned long long)job->label_limit);
         return -1;
     }
     for (size_t i = 0; i < ls->n; i++) {
         if (job->label_name_length_limit && ls->v[i].name.len > job->label_name_length_limit) {
-            snprintf(err, errlen, "label_name_length_limit exceeded (label name: %.*s, limit: %llu)",
+            snprintf(err, errlen,
+                     "label_name_length_limit exceeded (label name: %.*s, limit: %llu)",
                      (int)ls->v[i].name.len, ls->v[i].name.p,
                      (unsigned long long)job->label_name_length_limit);
             return -1;
@@ -438,8 +465,10 @@ static void meta_add(meta_acc_t *ma, int kind, const trn_expo_meta_t *m)
     /* FNV-1a over kind, family and text: cheap change detection. */
     uint64_t h = ma->hash ? ma->hash : 1469598103934665603ULL;
     h = (h ^ (uint64_t)kind) * 1099511628211ULL;
-    for (size_t i = 0; i < m->metric.len; i++) h = (h ^ (uint8_t)m->metric.p[i]) * 1099511628211ULL;
-    for (size_t i = 0; i < m->text.len; i++) h = (h ^ (uint8_t)m->text.p[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < m->metric.len; i++)
+        h = (h ^ (uint8_t)m->metric.p[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < m->text.len; i++)
+        h = (h ^ (uint8_t)m->text.p[i]) * 1099511628211ULL;
     ma->hash = h;
 }
 
@@ -448,14 +477,14 @@ typedef struct counts {
 } counts_t;
 
 /* Parses the body into cur and the batch. Returns 0, or -1 with err. */
-static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetch_t *f,
-                      int64_t ts, trn__series_set_t *cur, batch_t *b, counts_t *c,
-                      meta_acc_t *ma, char *err, size_t errlen)
+static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetch_t *f, int64_t ts,
+                      trn__series_set_t *cur, batch_t *b, counts_t *c, meta_acc_t *ma, char *err,
+                      size_t errlen)
 {
-    trn_expo_format_t fmt = trn_expo_format_from_content_type(f->content_type[0] ? f->content_type
-                                                                                 : NULL);
-    trn_expo_parser_t *p = trn_expo_parser_new(f->body.data ? f->body.data : "", f->body.len, fmt,
-                                               MAX_SCRAPED_LABELS);
+    trn_expo_format_t fmt =
+        trn_expo_format_from_content_type(f->content_type[0] ? f->content_type : NULL);
+    trn_expo_parser_t *p =
+        trn_expo_parser_new(f->body.data ? f->body.data : "", f->body.len, fmt, MAX_SCRAPED_LABELS);
     trn_arena_t *scratch = trn_arena_new(0);
     trn_arena_mark_t mark = trn_arena_mark(scratch);
     int rc = 0;
@@ -534,20 +563,21 @@ static int parse_body(trn__target_t *t, const trn__scrape_job_t *job, const fetc
 }
 
 /* Appends one synthetic series sample (name + the target's labels). */
-static void report_add(trn__target_t *t, trn_arena_t *a, batch_t *b, const char *name,
-                       int64_t ts, double v)
+static void report_add(trn__target_t *t, trn_arena_t *a, batch_t *b, const char *name, int64_t ts,
+                       double v)
 {
     trn_labels_t ls = {trn_arena_alloc(a, (t->series_labels.n + 1) * sizeof(trn_label_t)), 0};
     if (!ls.v) return;
     ls.v[ls.n++] = (trn_label_t){TRN_STR(TRN_METRIC_NAME), trn_str_c(name)};
-    for (size_t i = 0; i < t->series_labels.n; i++) ls.v[ls.n++] = t->series_labels.v[i];
+    for (size_t i = 0; i < t->series_labels.n; i++)
+        ls.v[ls.n++] = t->series_labels.v[i];
     trn_labels_sort(&ls);
     batch_add(b, &ls, ts, v);
 }
 
-static const char *const report_names[] = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
-                                           "scrape_samples_post_metric_relabeling",
-                                           "scrape_series_added"};
+static const char *const report_names[] = {
+    "up", "scrape_duration_seconds", "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling", "scrape_series_added"};
 
 /* A label value escaped for the text format (\\, \", \n), cut to fit. */
 static void escape_label_value(const char *v, char *out, size_t cap)
@@ -587,7 +617,8 @@ static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
     int rc = fetch(h, t, job, &f, err, sizeof err);
     if (rc == 0) rc = parse_body(t, job, &f, ts, &cur, b, &c, &ma, err, sizeof err);
     if (rc == 0 && ma.hash != t->meta_hash) {
-        for (size_t i = 0; i < ma.n; i++) trn_store_set_metadata(t->store, &ma.v[i]);
+        for (size_t i = 0; i < ma.n; i++)
+            trn_store_set_metadata(t->store, &ma.v[i]);
         t->meta_hash = ma.hash;
     }
     free(ma.v);
@@ -610,13 +641,14 @@ static void scrape_once(trn__target_t *t, CURL *h, batch_t *b)
     trn_arena_t *ra = trn_arena_new(0);
     double vals[5] = {rc == 0 ? 1 : 0, dur, (double)c.scraped, (double)c.post_relabel,
                       (double)c.added};
-    for (int i = 0; i < 5; i++) report_add(t, ra, b, report_names[i], ts, vals[i]);
+    for (int i = 0; i < 5; i++)
+        report_add(t, ra, b, report_names[i], ts, vals[i]);
     trn_append_result_t res = {0};
     trn_diag_t d;
     trn_diag_init(&d);
     if (batch_flush(b, t->store, &res, &d) < 0) {
-        trn_log(TRN_LOG_ERROR, "scrape", "storing scraped samples failed", "target", t->url,
-                "err", d.msg, NULL);
+        trn_log(TRN_LOG_ERROR, "scrape", "storing scraped samples failed", "target", t->url, "err",
+                d.msg, NULL);
     }
     trn_arena_free(ra);
     set_fini(&t->prev);
@@ -657,7 +689,8 @@ static void write_end_staleness(trn__target_t *t, batch_t *b)
         if (!t->prev.explicit_ts[i]) batch_add(b, &t->prev.labels[i], ts, stale);
     trn_arena_t *ra = trn_arena_new(0);
     if (t->has_report)
-        for (int i = 0; i < 5; i++) report_add(t, ra, b, report_names[i], ts, stale);
+        for (int i = 0; i < 5; i++)
+            report_add(t, ra, b, report_names[i], ts, stale);
     trn_append_result_t res = {0};
     trn_diag_t d;
     trn_diag_init(&d);
@@ -711,9 +744,9 @@ static void *loop_main(void *arg)
 /* ---- lifecycle ---- */
 
 trn__target_t *trn__target_start(struct trn_store *store, trn_registry_t *reg,
-                                  const trn_scrape_config_t *cfg, const trn__scrape_job_t *job,
-                                  const trn_labels_t *discovered, const trn_labels_t *labels,
-                                  const char *url, const char *key)
+                                 const trn_scrape_config_t *cfg, const trn__scrape_job_t *job,
+                                 const trn_labels_t *discovered, const trn_labels_t *labels,
+                                 const char *url, const char *key)
 {
     trn__target_t *t = trn_xcalloc(1, sizeof *t);
     t->store = store;
@@ -736,7 +769,8 @@ trn__target_t *trn__target_start(struct trn_store *store, trn_registry_t *reg,
         t->timeout_ms = job->timeout_ms;
     }
     uint64_t h = 1469598103934665603ULL; /* FNV-1a over the key */
-    for (const char *p = key; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     t->hash = h;
     pthread_mutex_init(&t->mu, NULL);
     pthread_condattr_t ca;
@@ -751,7 +785,8 @@ trn__target_t *trn__target_start(struct trn_store *store, trn_registry_t *reg,
     pthread_attr_setstacksize(&at, 512 * 1024);
     t->started = pthread_create(&t->thread, &at, loop_main, t) == 0;
     pthread_attr_destroy(&at);
-    if (!t->started) trn_log(TRN_LOG_ERROR, "scrape", "cannot start scrape thread", "target", url, NULL);
+    if (!t->started)
+        trn_log(TRN_LOG_ERROR, "scrape", "cannot start scrape thread", "target", url, NULL);
     return t;
 }
 

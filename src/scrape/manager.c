@@ -91,7 +91,8 @@ static void file_sig(const char *path, char out[96])
 
 static void sd_file_clear(sd_file_t *f)
 {
-    for (size_t i = 0; i < f->n_groups; i++) trn__tgroup_fini(&f->groups[i]);
+    for (size_t i = 0; i < f->n_groups; i++)
+        trn__tgroup_fini(&f->groups[i]);
     free(f->groups);
     f->groups = NULL;
     f->n_groups = 0;
@@ -144,7 +145,8 @@ static void on_sd_path(void *ctx, const char *path)
 static bool refresh_files(pool_t *p, bool force)
 {
     glob_ctx_t g = {p, force, false};
-    for (size_t i = 0; i < p->n_files; i++) p->files[i].seen = false;
+    for (size_t i = 0; i < p->n_files; i++)
+        p->files[i].seen = false;
     trn__file_sd_glob(p->job, on_sd_path, &g);
     for (size_t i = 0; i < p->n_files;) {
         if (p->files[i].seen) {
@@ -197,7 +199,8 @@ static void add_group(pool_t *p, const trn__tgroup_t *g, trn_arena_t *a, wanted_
         trn_buf_fini(&k);
         if (!url || !key) continue;
         bool dup = false;
-        for (size_t j = 0; j < *n && !dup; j++) dup = strcmp((*w)[j].key, key) == 0;
+        for (size_t j = 0; j < *n && !dup; j++)
+            dup = strcmp((*w)[j].key, key) == 0;
         if (dup) continue;
         if (*n == *cap) {
             *cap = *cap * 2 + 16;
@@ -240,9 +243,9 @@ static void sync_pool(trn_scrape_manager_t *m, pool_t *p)
     p->targets = trn_xrealloc(p->targets, (kept + n + 1) * sizeof *p->targets);
     for (size_t j = 0; j < n; j++)
         if (!w[j].matched)
-            p->targets[p->n_targets++] = trn__target_start(m->store, m->reg, m->cfg, p->job,
-                                                           &w[j].discovered, &w[j].labels,
-                                                           w[j].url, w[j].key);
+            p->targets[p->n_targets++] =
+                trn__target_start(m->store, m->reg, m->cfg, p->job, &w[j].discovered, &w[j].labels,
+                                  w[j].url, w[j].key);
 
     /* Dropped targets keep copies of their discovered labels. */
     trn_arena_free(p->dropped_arena);
@@ -260,7 +263,8 @@ static void sync_pool(trn_scrape_manager_t *m, pool_t *p)
 static void pool_free(pool_t *p, bool write_stale)
 {
     if (!p) return;
-    for (size_t i = 0; i < p->n_targets; i++) trn__target_stop(p->targets[i], write_stale);
+    for (size_t i = 0; i < p->n_targets; i++)
+        trn__target_stop(p->targets[i], write_stale);
     free(p->targets);
     for (size_t i = 0; i < p->n_files; i++) {
         sd_file_clear(&p->files[i]);
@@ -367,7 +371,8 @@ void trn_scrape_manager_free(trn_scrape_manager_t *m)
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
     if (m->sd_started) pthread_join(m->sd_thread, NULL);
-    for (size_t i = 0; i < m->n_pools; i++) pool_free(m->pools[i], true);
+    for (size_t i = 0; i < m->n_pools; i++)
+        pool_free(m->pools[i], true);
     free(m->pools);
     trn_scrape_config_free(m->cfg);
     pthread_mutex_destroy(&m->mu);
@@ -403,9 +408,8 @@ static int info_cmp(const void *x, const void *y)
     return c ? c : trn_labels_cmp(&a->discovered, &b->discovered);
 }
 
-int trn_scrape_manager_targets(trn_scrape_manager_t *m, trn_arena_t *a,
-                               trn_target_info_t **active, size_t *n_active,
-                               trn_target_info_t **dropped, size_t *n_dropped)
+int trn_scrape_manager_targets(trn_scrape_manager_t *m, trn_arena_t *a, trn_target_info_t **active,
+                               size_t *n_active, trn_target_info_t **dropped, size_t *n_dropped)
 {
     int rc = 0;
     pthread_mutex_lock(&m->mu);

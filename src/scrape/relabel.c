@@ -114,15 +114,18 @@ static bool valid_template_name(const char *s)
             if (*s == '{') {
                 s++;
                 const char *b = s;
-                while (*s && (isalnum((unsigned char)*s) || *s == '_')) s++;
+                while (*s && (isalnum((unsigned char)*s) || *s == '_'))
+                    s++;
                 if (s == b || *s != '}') return false;
                 s++;
             } else {
                 const char *b = s;
-                while (*s && (isalnum((unsigned char)*s) || *s == '_')) s++;
+                while (*s && (isalnum((unsigned char)*s) || *s == '_'))
+                    s++;
                 if (s == b) return false;
             }
-        } else if (isalpha((unsigned char)*s) || *s == '_' || (!first && isdigit((unsigned char)*s))) {
+        } else if (isalpha((unsigned char)*s) || *s == '_' ||
+                   (!first && isdigit((unsigned char)*s))) {
             s++;
         } else {
             return false;
@@ -134,7 +137,8 @@ static bool valid_template_name(const char *s)
 
 static void rule_fini(rule_t *r)
 {
-    for (size_t i = 0; i < r->n_source; i++) free(r->source[i]);
+    for (size_t i = 0; i < r->n_source; i++)
+        free(r->source[i]);
     free(r->source);
     free(r->separator);
     free(r->target);
@@ -146,7 +150,8 @@ static void rule_fini(rule_t *r)
 void trn_relabel_free(trn_relabel_t *r)
 {
     if (!r) return;
-    for (size_t i = 0; i < r->n; i++) rule_fini(&r->rules[i]);
+    for (size_t i = 0; i < r->n; i++)
+        rule_fini(&r->rules[i]);
     free(r->rules);
     free(r);
 }
@@ -186,7 +191,7 @@ static int read_string(const trn_yaml_node_t *n, char **out, trn_diag_t *d)
 
 static int parse_rule(const trn_yaml_node_t *m, rule_t *r, trn_diag_t *d)
 {
-    static const char *const keys[] = {"source_labels", "separator", "regex",  "modulus",
+    static const char *const keys[] = {"source_labels", "separator",   "regex",  "modulus",
                                        "target_label",  "replacement", "action", NULL};
     if (trn_yaml_check_map(m, "relabel_config", keys, d) < 0) return TRN_EINVAL;
     r->action = ACT_REPLACE;
@@ -229,7 +234,8 @@ static int parse_rule(const trn_yaml_node_t *m, rule_t *r, trn_diag_t *d)
         if (trn_yaml_str(act_at, &s, d) < 0) return TRN_EINVAL;
         if (!*s) return trn_yaml_error(d, act_at, "relabel action cannot be empty");
         size_t k = 0, na = sizeof action_names / sizeof action_names[0];
-        while (k < na && strcasecmp(action_names[k], s) != 0) k++;
+        while (k < na && strcasecmp(action_names[k], s) != 0)
+            k++;
         if (k == na) return trn_yaml_error(d, act_at, "unknown relabel action \"%s\"", s);
         r->action = (action_t)k;
     } else {
@@ -244,9 +250,8 @@ static int parse_rule(const trn_yaml_node_t *m, rule_t *r, trn_diag_t *d)
     bool needs_target = a == ACT_REPLACE || a == ACT_HASHMOD || a == ACT_LOWERCASE ||
                         a == ACT_UPPERCASE || a == ACT_KEEPEQUAL || a == ACT_DROPEQUAL;
     if (needs_target && !*r->target)
-        return trn_yaml_error(d, act_at,
-                              "relabel configuration for %s action requires 'target_label' value",
-                              an);
+        return trn_yaml_error(
+            d, act_at, "relabel configuration for %s action requires 'target_label' value", an);
     r->target_is_template = strchr(r->target, '$') != NULL;
     if (a == ACT_REPLACE && !valid_template_name(r->target))
         return trn_yaml_error(d, act_at, "\"%s\" is invalid 'target_label' for %s action",
@@ -265,12 +270,13 @@ static int parse_rule(const trn_yaml_node_t *m, rule_t *r, trn_diag_t *d)
         (strcmp(r->regex, DEFAULT_REGEX) || r->modulus || strcmp(r->separator, DEFAULT_SEPARATOR) ||
          strcmp(r->replacement, DEFAULT_REPLACEMENT)))
         return trn_yaml_error(
-            d, act_at, "%s action requires only 'source_labels' and `target_label`, and no other fields",
-            an);
+            d, act_at,
+            "%s action requires only 'source_labels' and `target_label`, and no other fields", an);
     if ((a == ACT_LABELDROP || a == ACT_LABELKEEP) &&
         (has_source || *r->target || r->modulus || strcmp(r->separator, DEFAULT_SEPARATOR) ||
          strcmp(r->replacement, DEFAULT_REPLACEMENT)))
-        return trn_yaml_error(d, act_at, "%s action requires only 'regex', and no other fields", an);
+        return trn_yaml_error(d, act_at, "%s action requires only 'regex', and no other fields",
+                              an);
     return compile_regex(regex_at, r, d);
 }
 
@@ -415,7 +421,8 @@ static bool expand(const rule_t *r, const char *tmpl, trn_str_t s, const PCRE2_S
         }
         bool brace = *p == '{';
         const char *nm = brace ? p + 1 : p, *e = nm;
-        while (*e && name_char((unsigned char)*e)) e++;
+        while (*e && name_char((unsigned char)*e))
+            e++;
         if (e == nm || (brace && *e != '}')) {
             trn_buf_putc(&b, '$'); /* malformed: the '$' stays literal */
             continue;
@@ -500,7 +507,7 @@ static int apply_rule(const rule_t *r, builder_t *b)
         if (!s) return TRN_ELIMIT;
         for (size_t i = 0; i < val.len; i++)
             s[i] = (char)(r->action == ACT_LOWERCASE ? tolower((unsigned char)s[i])
-                                                      : toupper((unsigned char)s[i]));
+                                                     : toupper((unsigned char)s[i]));
         set(b, trn_str_c(r->target), (trn_str_t){s, val.len});
         break;
     }
@@ -508,7 +515,8 @@ static int apply_rule(const rule_t *r, builder_t *b)
         uint8_t sum[16];
         trn_md5(val.p ? val.p : "", val.len, sum);
         uint64_t h = 0;
-        for (int i = 8; i < 16; i++) h = h << 8 | sum[i];
+        for (int i = 8; i < 16; i++)
+            h = h << 8 | sum[i];
         char *s = trn_arena_printf(b->a, "%llu", (unsigned long long)(h % r->modulus));
         if (!s) return TRN_ELIMIT;
         set(b, trn_str_c(r->target), trn_str_c(s));

@@ -26,8 +26,7 @@ typedef struct trn_scrape_manager trn_scrape_manager_t;
  * (other top-level keys are ignored; the daemon checks them). Unknown keys
  * inside those sections are errors with file:line:col. root NULL gives
  * the defaults and no jobs. Returns 0 and an owned config in *out. */
-int trn_scrape_config_parse(const trn_yaml_node_t *root, trn_scrape_config_t **out,
-                            trn_diag_t *d);
+int trn_scrape_config_parse(const trn_yaml_node_t *root, trn_scrape_config_t **out, trn_diag_t *d);
 /* Releases the caller's reference (a manager keeps its own). NULL allowed. */
 void trn_scrape_config_free(trn_scrape_config_t *c);
 /* Number of scrape jobs. */
@@ -42,8 +41,7 @@ trn_scrape_manager_t *trn_scrape_manager_new(struct trn_store *store, trn_regist
  * start, removed ones stop and get staleness markers. c stays the caller's
  * (the manager takes its own reference). Errors (a file_sd file that cannot
  * be read is not one: it is logged and retried) leave the old set running. */
-int trn_scrape_manager_apply(trn_scrape_manager_t *m, const trn_scrape_config_t *c,
-                             trn_diag_t *d);
+int trn_scrape_manager_apply(trn_scrape_manager_t *m, const trn_scrape_config_t *c, trn_diag_t *d);
 /* Stops every loop, writes staleness markers, frees. NULL allowed. */
 void trn_scrape_manager_free(trn_scrape_manager_t *m);
 
@@ -71,9 +69,8 @@ typedef struct trn_target_info {
  * dropped ones (relabeling removed them). Arrays from the arena; either
  * out pointer may be NULL to skip that list. Thread-safe. Returns 0 or
  * TRN_ELIMIT when the arena budget ran out. */
-int trn_scrape_manager_targets(trn_scrape_manager_t *m, trn_arena_t *a,
-                               trn_target_info_t **active, size_t *n_active,
-                               trn_target_info_t **dropped, size_t *n_dropped);
+int trn_scrape_manager_targets(trn_scrape_manager_t *m, trn_arena_t *a, trn_target_info_t **active,
+                               size_t *n_active, trn_target_info_t **dropped, size_t *n_dropped);
 
 /* One entry per job (pool), sorted by name: target counts for
  * droppedTargetCounts and the UI. Names are arena copies. Thread-safe. */

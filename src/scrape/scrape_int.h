@@ -117,20 +117,20 @@ typedef struct trn__series_set {
 typedef struct trn__target {
     struct trn_store *store;
     trn_registry_t *reg;
-    char *key;               /* identity: labels (including __ ones) + URL */
-    uint64_t hash;           /* of key; spreads the scrape offset */
-    trn_arena_t *arena;      /* discovered, labels, series_labels, url */
-    trn_labels_t discovered; /* before relabeling */
-    trn_labels_t labels;     /* after relabeling, __ labels kept */
+    char *key;                  /* identity: labels (including __ ones) + URL */
+    uint64_t hash;              /* of key; spreads the scrape offset */
+    trn_arena_t *arena;         /* discovered, labels, series_labels, url */
+    trn_labels_t discovered;    /* before relabeling */
+    trn_labels_t labels;        /* after relabeling, __ labels kept */
     trn_labels_t series_labels; /* labels without __ prefix: added to every series */
     char *url;
     int64_t interval_ms, timeout_ms;
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool stop;                   /* set by the manager; the loop exits */
-    bool stale_on_stop;          /* write staleness markers when exiting */
-    trn_scrape_config_t *cfg;    /* reference keeping job alive */
+    bool stop;                /* set by the manager; the loop exits */
+    bool stale_on_stop;       /* write staleness markers when exiting */
+    trn_scrape_config_t *cfg; /* reference keeping job alive */
     const trn__scrape_job_t *job;
     trn_target_health_t health;
     char last_error[512];
@@ -147,9 +147,9 @@ typedef struct trn__target {
 /* Creates a target for a job (takes a config reference) and starts its
  * loop. labels/discovered are copied. */
 trn__target_t *trn__target_start(struct trn_store *store, trn_registry_t *reg,
-                                  const trn_scrape_config_t *cfg, const trn__scrape_job_t *job,
-                                  const trn_labels_t *discovered, const trn_labels_t *labels,
-                                  const char *url, const char *key);
+                                 const trn_scrape_config_t *cfg, const trn__scrape_job_t *job,
+                                 const trn_labels_t *discovered, const trn_labels_t *labels,
+                                 const char *url, const char *key);
 /* Points a running target at a new config's job (reload). */
 void trn__target_set_job(trn__target_t *t, const trn_scrape_config_t *cfg,
                          const trn__scrape_job_t *job);

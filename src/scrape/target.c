@@ -109,8 +109,8 @@ int trn__target_timing(const trn_labels_t *labels, int64_t *interval_ms, int64_t
         return trn_diag_set(d, TRN_EINVAL, -1, "error parsing scrape interval \"%.*s\"",
                             (int)iv.len, iv.p ? iv.p : "");
     if (trn_parse_duration(to, timeout_ms) < 0 || *timeout_ms <= 0)
-        return trn_diag_set(d, TRN_EINVAL, -1, "error parsing scrape timeout \"%.*s\"",
-                            (int)to.len, to.p ? to.p : "");
+        return trn_diag_set(d, TRN_EINVAL, -1, "error parsing scrape timeout \"%.*s\"", (int)to.len,
+                            to.p ? to.p : "");
     if (*timeout_ms > *interval_ms)
         return trn_diag_set(d, TRN_EINVAL, -1,
                             "scrape timeout cannot be greater than scrape interval (\"%.*s\" > "
@@ -153,14 +153,16 @@ char *trn__target_url(const trn__scrape_job_t *job, const trn_labels_t *labels, 
     if (!q) return NULL;
     for (size_t i = 0; i < job->n_params; i++)
         q[n++] = (qparam_t){trn_str_c(job->params[i].name),
-                            (const char *const *)job->params[i].values, job->params[i].n_values,
+                            (const char *const *)job->params[i].values,
+                            job->params[i].n_values,
                             {NULL, 0}};
     for (size_t i = 0; i < labels->n; i++) {
         trn_str_t name = labels->v[i].name;
         if (name.len <= 8 || memcmp(name.p, "__param_", 8) != 0) continue;
         trn_str_t key = {name.p + 8, name.len - 8};
         size_t k = 0;
-        while (k < n && !trn_str_eq(q[k].key, key)) k++;
+        while (k < n && !trn_str_eq(q[k].key, key))
+            k++;
         if (k == n) q[n++] = (qparam_t){key, NULL, 0, {NULL, 0}};
         q[k].first = labels->v[i].value;
     }

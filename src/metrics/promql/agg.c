@@ -232,7 +232,7 @@ static pq_vec_t agg_count_values(pq_ev_t *ev, const pq_expr_t *e, pq_vec_t *in)
     if (!lname.len || !trn_utf8_valid(lname.p, lname.len)) {
         trn_buf_t b;
         trn_buf_init(&b);
-        trn__pq_quote(&b, lname);
+        trn_go_quote(&b, lname);
         char msg[300];
         snprintf(msg, sizeof msg, "invalid label name %s", b.data);
         trn_buf_fini(&b);

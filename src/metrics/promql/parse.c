@@ -738,7 +738,7 @@ static void describe_tok(parser_t *p, const pq_tok_t *t, char *what, size_t cap)
     } else if (t->kind == TK_NUMBER || t->kind == TK_DURATION || t->kind == TK_STRING) {
         trn_buf_t b;
         trn_buf_init(&b);
-        trn__pq_quote(&b, (trn_str_t){txt.p, txt.len > 10 ? 10 : txt.len});
+        trn_go_quote(&b, (trn_str_t){txt.p, txt.len > 10 ? 10 : txt.len});
         snprintf(what, cap, "%s %s%s", tok_kind_desc(t->kind), b.data, txt.len > 10 ? "..." : "");
         trn_buf_fini(&b);
     } else if (t->kind >= TK_ADD && t->kind != TK_EQL) {

@@ -62,58 +62,6 @@ void trn__pq_fmt_float_f(trn_buf_t *out, double v)
     }
 }
 
-void trn__pq_quote(trn_buf_t *out, trn_str_t s)
-{
-    trn_buf_putc(out, '"');
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        switch (c) {
-        case '"':
-            trn_buf_puts(out, "\\\"");
-            break;
-        case '\\':
-            trn_buf_puts(out, "\\\\");
-            break;
-        case '\n':
-            trn_buf_puts(out, "\\n");
-            break;
-        case '\r':
-            trn_buf_puts(out, "\\r");
-            break;
-        case '\t':
-            trn_buf_puts(out, "\\t");
-            break;
-        case '\a':
-            trn_buf_puts(out, "\\a");
-            break;
-        case '\b':
-            trn_buf_puts(out, "\\b");
-            break;
-        case '\f':
-            trn_buf_puts(out, "\\f");
-            break;
-        case '\v':
-            trn_buf_puts(out, "\\v");
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                trn_buf_printf(out, "\\x%02x", c);
-            } else if (c >= 0x80 && !trn_utf8_valid(s.p + i, 1)) {
-                /* multi-byte sequence: copy it whole if valid, else escape */
-                size_t n = (c >= 0xF0) ? 4 : (c >= 0xE0) ? 3 : (c >= 0xC0) ? 2 : 1;
-                if (n > 1 && i + n <= s.len && trn_utf8_valid(s.p + i, n)) {
-                    trn_buf_append(out, s.p + i, n);
-                    i += n - 1;
-                } else {
-                    trn_buf_printf(out, "\\x%02x", c);
-                }
-            } else {
-                trn_buf_putc(out, (char)c);
-            }
-        }
-    }
-    trn_buf_putc(out, '"');
-}
 
 static void put_dur(trn_buf_t *out, int64_t ms)
 {
@@ -131,7 +79,7 @@ static void put_label_name(trn_buf_t *out, trn_str_t s)
     if (trn_label_name_valid(s))
         trn_buf_append(out, s.p, s.len);
     else
-        trn__pq_quote(out, s);
+        trn_go_quote(out, s);
 }
 
 static void put_labels(trn_buf_t *out, const trn_str_t *v, size_t n)
@@ -192,7 +140,7 @@ static void put_selector_body(trn_buf_t *out, const pq_expr_t *vs)
         trn_buf_init(&b);
         put_label_name(&b, m->name);
         trn_buf_puts(&b, trn_match_op(m->type));
-        trn__pq_quote(&b, m->value);
+        trn_go_quote(&b, m->value);
         size_t l;
         strs[n++] = trn_buf_steal(&b, &l);
     }
@@ -220,7 +168,7 @@ static void print_rec(const pq_expr_t *e, trn_buf_t *out)
         }
         break;
     case PQ_STRING:
-        trn__pq_quote(out, e->str);
+        trn_go_quote(out, e->str);
         break;
     case PQ_VSEL:
         put_selector_body(out, e);

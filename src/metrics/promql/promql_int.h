@@ -193,8 +193,6 @@ bool trn__pq_binop_is_set(pq_binop_t op);
 
 /* Formats a float the way Go's strconv.FormatFloat(v, 'f', -1, 64) does. */
 void trn__pq_fmt_float_f(trn_buf_t *out, double v);
-/* Appends a Go-quoted string (strconv.Quote). */
-void trn__pq_quote(trn_buf_t *out, trn_str_t s);
 
 /* 1-based line:col of byte offset off in q. */
 void trn__pq_linecol(const char *q, size_t len, int32_t off, int *line, int *col);

@@ -18,6 +18,7 @@
 #include "daemon/commands.h"
 #include "metrics/promql/eval_int.h"
 
+#include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "core/timefmt.h"
@@ -994,9 +995,9 @@ static int run_file(runner_t *r, const char *path)
         if (t[0] == '#') t[0] = 0;
         if (nl == cap) {
             cap = cap ? cap * 2 : 256;
-            lines = realloc(lines, cap * sizeof *lines);
+            lines = trn_xrealloc(lines, cap * sizeof *lines);
         }
-        lines[nl++] = strdup(t);
+        lines[nl++] = trn_xstrdup(t);
     }
     free(line);
     fclose(f);

@@ -31,7 +31,8 @@ static void test_arena_mark_reset_reuses(void **state)
     (void)state;
     trn_arena_t *a = trn_arena_new(0);
     trn_arena_mark_t m = trn_arena_mark(a);
-    for (int i = 0; i < 1000; i++) assert_non_null(trn_arena_alloc(a, 10000));
+    for (int i = 0; i < 1000; i++)
+        assert_non_null(trn_arena_alloc(a, 10000));
     trn_arena_reset(a, m);
     assert_int_equal(trn_arena_used(a), 0);
     char *s = trn_arena_printf(a, "x=%d", 42);
@@ -45,15 +46,30 @@ static void test_fmt_float_matches_go(void **state)
     struct {
         double v;
         const char *s;
-    } cases[] = {{1, "1"},          {0.1, "0.1"},   {1e6, "1000000"},       {123456, "123456"},
-                 {1e21, "1e+21"},   {1e20, "100000000000000000000"}, {0.0001, "0.0001"},
-                 {0.00001, "0.00001"}, {1e-7, "1e-07"}, {-2.5, "-2.5"}, {NAN, "NaN"},         {INFINITY, "+Inf"},
-                 {-INFINITY, "-Inf"}, {1.0 / 3, "0.3333333333333333"},
-                 {0.1 + 0.2, "0.30000000000000004"}, {5e-324, "5e-324"}, {1e23, "1e+23"},
+    } cases[] = {{1, "1"},
+                 {0.1, "0.1"},
+                 {1e6, "1000000"},
+                 {123456, "123456"},
+                 {1e21, "1e+21"},
+                 {1e20, "100000000000000000000"},
+                 {0.0001, "0.0001"},
+                 {0.00001, "0.00001"},
+                 {1e-7, "1e-07"},
+                 {-2.5, "-2.5"},
+                 {NAN, "NaN"},
+                 {INFINITY, "+Inf"},
+                 {-INFINITY, "-Inf"},
+                 {1.0 / 3, "0.3333333333333333"},
+                 {0.1 + 0.2, "0.30000000000000004"},
+                 {5e-324, "5e-324"},
+                 {1e23, "1e+23"},
                  {1.7976931348623157e308, "1.7976931348623157e+308"},
-                 {9223372036854775808.0, "9223372036854776000"}, {1.5e-7, "1.5e-07"},
-                 {0.000001, "0.000001"}, {9.5367431640625e-07, "9.5367431640625e-07"},
-                 {0.0971458, "0.0971458"}, {-1234.5678, "-1234.5678"}};
+                 {9223372036854775808.0, "9223372036854776000"},
+                 {1.5e-7, "1.5e-07"},
+                 {0.000001, "0.000001"},
+                 {9.5367431640625e-07, "9.5367431640625e-07"},
+                 {0.0971458, "0.0971458"},
+                 {-1234.5678, "-1234.5678"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[33];
         trn_fmt_float(out, cases[i].v);
@@ -94,7 +110,8 @@ static int count_digits(const char *s)
     const char *e = strchr(s, 'e');
     if (!strchr(s, '.') && !e) {
         size_t len = strlen(s);
-        while (len > 1 && s[len - 1] == '0' && n > 1) len--, n--;
+        while (len > 1 && s[len - 1] == '0' && n > 1)
+            len--, n--;
     }
     return n;
 }
@@ -109,7 +126,8 @@ static void sig_digits(const char *s, char out[40])
         if (n == 0 && *p == '0') continue;
         out[n++] = *p;
     }
-    while (n > 1 && out[n - 1] == '0') n--;
+    while (n > 1 && out[n - 1] == '0')
+        n--;
     out[n] = 0;
 }
 
@@ -124,8 +142,8 @@ static void test_fmt_float_shortest_round_trip(void **state)
             double d;
         } u = {.u = x};
         double v = u.d;
-        if (i % 4 == 1) v = (double)(x % 100000) / 100.0;     /* short decimals */
-        if (i % 4 == 2) v = (double)(int64_t)(x % 10000000);  /* integers */
+        if (i % 4 == 1) v = (double)(x % 100000) / 100.0;                   /* short decimals */
+        if (i % 4 == 2) v = (double)(int64_t)(x % 10000000);                /* integers */
         if (i % 8 == 3) v = ldexp((double)(x >> 11), (int)(x % 240) - 170); /* 1e-35..1e30 */
         if (i % 8 == 7) v = (double)(x % 1000000007) / (double)(1 + (x >> 40) % 997);
         if (isnan(v) || isinf(v)) continue;
@@ -215,17 +233,20 @@ static void test_matcher_anchored_regex(void **state)
 {
     (void)state;
     trn_matcher_t m;
-    assert_int_equal(trn_matcher_init(&m, TRN_MATCH_RE, trn_str_c("job"), trn_str_c("api.*"), NULL), 0);
+    assert_int_equal(trn_matcher_init(&m, TRN_MATCH_RE, trn_str_c("job"), trn_str_c("api.*"), NULL),
+                     0);
     assert_true(trn_matcher_matches(&m, trn_str_c("api-server")));
     assert_false(trn_matcher_matches(&m, trn_str_c("my-api")));
     trn_matcher_fini(&m);
-    assert_int_equal(trn_matcher_init(&m, TRN_MATCH_RE, trn_str_c("x"), trn_str_c("a|bc"), NULL), 0);
+    assert_int_equal(trn_matcher_init(&m, TRN_MATCH_RE, trn_str_c("x"), trn_str_c("a|bc"), NULL),
+                     0);
     assert_true(trn_matcher_matches(&m, trn_str_c("bc")));
     assert_false(trn_matcher_matches(&m, trn_str_c("abc")));
     trn_matcher_fini(&m);
     trn_diag_t d;
     trn_diag_init(&d);
-    assert_int_not_equal(trn_matcher_init(&m, TRN_MATCH_RE, trn_str_c("x"), trn_str_c("a("), &d), 0);
+    assert_int_not_equal(trn_matcher_init(&m, TRN_MATCH_RE, trn_str_c("x"), trn_str_c("a("), &d),
+                         0);
     assert_non_null(strstr(d.msg, "invalid regular expression"));
     assert_int_equal(trn_matcher_init(&m, TRN_MATCH_NRE, trn_str_c("x"), trn_str_c(".+"), NULL), 0);
     trn_labels_t empty = {0};
@@ -236,7 +257,8 @@ static void test_matcher_anchored_regex(void **state)
 static void test_labels_sort_validate(void **state)
 {
     (void)state;
-    trn_label_t v[] = {{TRN_STR("job"), TRN_STR("a")}, {TRN_STR("__name__"), TRN_STR("up")},
+    trn_label_t v[] = {{TRN_STR("job"), TRN_STR("a")},
+                       {TRN_STR("__name__"), TRN_STR("up")},
                        {TRN_STR("job"), TRN_STR("b")}};
     trn_labels_t ls = {v, 3};
     trn_labels_sort(&ls);

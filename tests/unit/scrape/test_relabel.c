@@ -56,7 +56,8 @@ static void check(const char *yaml, const char *input, const char *want)
         trn_buf_puts(&b, "DROP");
     else
         trn_labels_format(&out, &b);
-    if (strcmp(b.data, want) != 0) fail_msg("rules:\n%s\ninput %s\nwant %s\ngot  %s", yaml, input, want, b.data);
+    if (strcmp(b.data, want) != 0)
+        fail_msg("rules:\n%s\ninput %s\nwant %s\ngot  %s", yaml, input, want, b.data);
     trn_buf_fini(&b);
     trn_arena_free(a);
     trn_relabel_free(r);
@@ -84,7 +85,8 @@ static void test_relabel_md5_vectors(void **state)
         uint8_t out[16];
         char hex[33];
         trn_md5(v[i].in, strlen(v[i].in), out);
-        for (int j = 0; j < 16; j++) snprintf(hex + 2 * j, 3, "%02x", out[j]);
+        for (int j = 0; j < 16; j++)
+            snprintf(hex + 2 * j, 3, "%02x", out[j]);
         assert_string_equal(hex, v[i].hex);
     }
 }
@@ -119,8 +121,8 @@ static void test_relabel_replace(void **state)
     /* Go's Expand: "$1x" names group "1x" (empty), "$$" is a '$'. */
     check("- source_labels: [a]\n  regex: (.*)\n  target_label: b\n  replacement: $1x\n", "a=v",
           "{a=\"v\"}");
-    check("- source_labels: [a]\n  regex: (.*)\n  target_label: b\n  replacement: ${1}x$$\n",
-          "a=v", "{a=\"v\", b=\"vx$\"}");
+    check("- source_labels: [a]\n  regex: (.*)\n  target_label: b\n  replacement: ${1}x$$\n", "a=v",
+          "{a=\"v\", b=\"vx$\"}");
     check("- source_labels: [a]\n  regex: (?P<first>.)(.*)\n  target_label: b\n"
           "  replacement: $first-$2\n",
           "a=xyz", "{a=\"xyz\", b=\"x-yz\"}");
@@ -132,7 +134,8 @@ static void test_relabel_replace(void **state)
           "- source_labels: [__meta_sd_tags]\n  regex: '(?:.+,|^)label:([^=]+)=([^,]+).*'\n"
           "  replacement: ${2}\n  target_label: ${1}\n",
           "__meta_sd_tags=path:/secret,job:some-job,label:foo=bar&x=y",
-          "{__meta_sd_tags=\"path:/secret,job:some-job,label:foo=bar\", __metrics_path__=\"/secret\", "
+          "{__meta_sd_tags=\"path:/secret,job:some-job,label:foo=bar\", "
+          "__metrics_path__=\"/secret\", "
           "foo=\"bar\", job=\"some-job\", x=\"y\"}");
 }
 
@@ -212,7 +215,8 @@ static void test_relabel_validation_errors(void **state)
     check_error("- action: replace\n", "test.yml:1:11: relabel configuration for replace action "
                                        "requires 'target_label' value");
     check_error("- action: lowercase\n", "requires 'target_label' value");
-    check_error("- action: lowercase\n  target_label: ${3}\n", "\"${3}\" is invalid 'target_label'");
+    check_error("- action: lowercase\n  target_label: ${3}\n",
+                "\"${3}\" is invalid 'target_label'");
     check_error("- source_labels: [a]\n  target_label: 0${3}\n",
                 "\"0${3}\" is invalid 'target_label'");
     check_error("- source_labels: [a]\n  target_label: -${3}\n",

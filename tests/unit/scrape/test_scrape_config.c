@@ -147,10 +147,11 @@ static void test_scrape_config_target_labels(void **state)
     trn_buf_t b;
     trn_buf_init(&b);
     trn_labels_format(&disc, &b);
-    assert_string_equal(b.data, "{__address__=\"127.0.0.1:9100\", __meta_x=\"y\", "
-                                "__metrics_path__=\"/probe\", __param_module=\"http_2xx\", "
-                                "__param_x=\"a b\", __scheme__=\"http\", __scrape_interval__=\"1s\", "
-                                "__scrape_timeout__=\"1s\", env=\"prod\", job=\"node\"}");
+    assert_string_equal(b.data,
+                        "{__address__=\"127.0.0.1:9100\", __meta_x=\"y\", "
+                        "__metrics_path__=\"/probe\", __param_module=\"http_2xx\", "
+                        "__param_x=\"a b\", __scheme__=\"http\", __scrape_interval__=\"1s\", "
+                        "__scrape_timeout__=\"1s\", env=\"prod\", job=\"node\"}");
     b.len = 0;
     trn_labels_format(&labels, &b);
     assert_string_equal(b.data, "{__address__=\"127.0.0.1:9100\", __metrics_path__=\"/probe\", "
@@ -186,9 +187,9 @@ static void test_scrape_config_target_errors(void **state)
     trn_arena_t *a = trn_arena_new(0);
     trn_labels_t disc, labels;
     trn_diag_init(&d);
-    assert_int_equal(trn__target_labels(&c->jobs[0], &c->jobs[0].static_groups[0], 0, a, &disc,
-                                        &labels, &d),
-                     -1);
+    assert_int_equal(
+        trn__target_labels(&c->jobs[0], &c->jobs[0].static_groups[0], 0, a, &disc, &labels, &d),
+        -1);
     assert_string_equal(d.msg, "no address");
     trn_arena_free(a);
     trn_scrape_config_free(c);
@@ -221,7 +222,8 @@ static void test_scrape_config_file_sd(void **state)
     assert_string_equal(gs[0].names[0], "env");
     assert_string_equal(gs[0].names[1], "__meta_filepath");
     assert_string_equal(gs[0].values[1], p);
-    for (size_t i = 0; i < n; i++) trn__tgroup_fini(&gs[i]);
+    for (size_t i = 0; i < n; i++)
+        trn__tgroup_fini(&gs[i]);
     free(gs);
     unlink(p);
     free(p);

@@ -176,7 +176,8 @@ static last_t newest(trn_store_t *s, const char *name, const char *lname, const 
             trn_buf_fini(&b);
         }
     }
-    for (size_t i = 0; i < nm; i++) trn_matcher_fini(&m[i]);
+    for (size_t i = 0; i < nm; i++)
+        trn_matcher_fini(&m[i]);
     trn_arena_free(a);
     trn_querier_close(q);
     return r;
@@ -243,10 +244,11 @@ static void test_scrape_manager_lifecycle(void **state)
     /* Samples arrive with the target's labels; the clash is renamed. */
     last_t r = wait_for(s, "a_total", NULL, NULL, WANT_VALUE, 5);
     char want[256];
-    snprintf(want, sizeof want,
-             "{__name__=\"a_total\", env=\"ci\", exported_job=\"inner\", instance=\"127.0.0.1:%d\", "
-             "job=\"test\"}",
-             e.port);
+    snprintf(
+        want, sizeof want,
+        "{__name__=\"a_total\", env=\"ci\", exported_job=\"inner\", instance=\"127.0.0.1:%d\", "
+        "job=\"test\"}",
+        e.port);
     assert_string_equal(r.labels, want);
     wait_for(s, "up", NULL, NULL, WANT_VALUE, 1);
     wait_for(s, "scrape_samples_scraped", NULL, NULL, WANT_VALUE, 3);

@@ -21,6 +21,7 @@
  * errors, execution/422 for evaluation errors, timeout/503, canceled/503. */
 #include "api/prom_query.h"
 
+#include "core/alloc.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -61,12 +62,11 @@ static void send_code(trn_http_resp_t *resp, int code, const char *msg)
     }
 }
 
-static void put_ts(trn_json_t *j, int64_t ms)
+/* Seconds with the milliseconds as three decimals when there are any
+ * ("1700000000", "1700000000.5" is written "1700000000.500"); by hand, as
+ * this runs once per point of a matrix. Returns the length (at most 25). */
+static int fmt_ts(char b[27], int64_t ms)
 {
-    /* seconds with the milliseconds as three decimals when there are any
-     * ("1700000000", "1700000000.5" is written "1700000000.500"); by hand,
-     * as this runs once per point of a matrix */
-    char b[40];
     int n = 0;
     uint64_t u = ms < 0 ? 0 - (uint64_t)ms : (uint64_t)ms;
     if (ms < 0) b[n++] = '-';
@@ -78,7 +78,57 @@ static void put_ts(trn_json_t *j, int64_t ms)
         b[n++] = (char)('0' + frac / 10 % 10);
         b[n++] = (char)('0' + frac % 10);
     }
+    b[n] = 0;
+    return n;
+}
+
+static void put_ts(trn_json_t *j, int64_t ms)
+{
+    char b[27];
+    int n = fmt_ts(b, ms);
     trn_json_raw(j, b, (size_t)n);
+}
+
+/* A matrix's series mostly share one step grid, so point k of each series
+ * usually has the same timestamp: the text of each point index's last
+ * timestamp is kept and reused when it matches. */
+typedef struct {
+    int64_t t_ms;
+    uint8_t len;
+    char text[27];
+} ts_text_t;
+
+/* The "values" array body of one matrix series, [ts,"v"] pairs joined by
+ * commas, written straight into the buffer: the JSON writer's per-token
+ * bookkeeping would cost more than the formatting here, and nothing in
+ * these tokens needs escaping. The caller opens and closes the array. */
+static void put_points(trn_json_t *j, const trn_sample_t *pts, size_t n, ts_text_t *cache,
+                       size_t n_cache)
+{
+    trn_buf_t *b = j->b;
+    for (size_t k = 0; k < n; k++) {
+        ts_text_t one, *c = k < n_cache ? &cache[k] : &one;
+        if (c == &one || c->len == 0 || c->t_ms != pts[k].t_ms) {
+            c->t_ms = pts[k].t_ms;
+            c->len = (uint8_t)fmt_ts(c->text, pts[k].t_ms);
+        }
+        char v[33];
+        int vn = trn_fmt_float(v, pts[k].v);
+        trn_buf_reserve(b, (size_t)c->len + (size_t)vn + 6);
+        char *p = b->data + b->len;
+        if (k) *p++ = ',';
+        *p++ = '[';
+        memcpy(p, c->text, c->len);
+        p += c->len;
+        *p++ = ',';
+        *p++ = '"';
+        memcpy(p, v, (size_t)vn);
+        p += vn;
+        *p++ = '"';
+        *p++ = ']';
+        b->len = (size_t)(p - b->data);
+        b->data[b->len] = 0;
+    }
 }
 
 static void put_metric(trn_json_t *j, const trn_labels_t *ls)
@@ -140,24 +190,29 @@ static void write_result(trn_http_resp_t *resp, const trn_promql_value_t *v, boo
         }
         trn_json_arr_end(&j);
         break;
-    default:
+    default: {
+        size_t n_cache = 0, n_points = 0;
+        for (size_t i = 0; i < v->n_mat; i++) {
+            if (v->mat[i].n_points > n_cache) n_cache = v->mat[i].n_points;
+            n_points += v->mat[i].n_points;
+        }
+        /* about 30 bytes a point: one reservation instead of doublings */
+        trn_buf_reserve(j.b, n_points * 30 + v->n_mat * 160);
+        ts_text_t *cache = n_cache ? trn_xcalloc(n_cache, sizeof *cache) : NULL;
         trn_json_arr_begin(&j);
         for (size_t i = 0; i < v->n_mat; i++) {
             trn_json_obj_begin(&j);
             put_metric(&j, &v->mat[i].labels);
             trn_json_key(&j, "values");
             trn_json_arr_begin(&j);
-            for (size_t k = 0; k < v->mat[i].n_points; k++) {
-                trn_json_arr_begin(&j);
-                put_ts(&j, v->mat[i].points[k].t_ms);
-                trn_json_float_str(&j, v->mat[i].points[k].v);
-                trn_json_arr_end(&j);
-            }
+            put_points(&j, v->mat[i].points, v->mat[i].n_points, cache, n_cache);
             trn_json_arr_end(&j);
             trn_json_obj_end(&j);
         }
         trn_json_arr_end(&j);
+        free(cache);
         break;
+    }
     }
     if (stats) {
         trn_json_key(&j, "stats");

@@ -199,6 +199,100 @@ static int64_t sext(uint64_t v, unsigned nb)
     return (int64_t)((v ^ m) - m);
 }
 
+/* The next 64 bits from the read position, first bit at the top, from one
+ * unaligned 8-byte load; false when fewer than 64 bits remain (then the
+ * bit-by-bit reader takes over). Of the result, the top 57 bits or more
+ * are stream bits (the load starts at the position's byte). */
+static bool window(const trn_chunk_iter_t *it, uint64_t *w)
+{
+    if (it->pos > it->nbits || it->nbits - it->pos < 64) return false;
+    const uint8_t *q = it->p + (it->pos >> 3);
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++)
+        x = x << 8 | q[i];
+    *w = x << (it->pos & 7);
+    return true;
+}
+
+/* The delta of delta, its control prefix and payload from one window when
+ * they fit (every case but the raw 64-bit one). */
+static int64_t next_dod(trn_chunk_iter_t *it)
+{
+    uint64_t w;
+    if (window(it, &w) && (w >> 60) != 0xf) {
+        if (!(w >> 63)) {
+            it->pos += 1;
+            return 0;
+        }
+        if (!((w >> 62) & 1)) {
+            it->pos += 10;
+            return sext((w << 2) >> 56, 8);
+        }
+        if (!((w >> 61) & 1)) {
+            it->pos += 17;
+            return sext((w << 3) >> 50, 14);
+        }
+        it->pos += 24;
+        return sext((w << 4) >> 44, 20);
+    }
+    if (get_bits(it, 1) == 0) return 0;
+    if (get_bits(it, 1) == 0) return sext(get_bits(it, 8), 8);
+    if (get_bits(it, 1) == 0) return sext(get_bits(it, 14), 14);
+    if (get_bits(it, 1) == 0) return sext(get_bits(it, 20), 20);
+    return (int64_t)get_bits(it, 64);
+}
+
+/* The value's XOR record, from one window when control bits and payload
+ * fit in its 57 sure bits. */
+static void next_value(trn_chunk_iter_t *it)
+{
+    uint64_t w;
+    if (window(it, &w)) {
+        if (!(w >> 63)) {
+            it->pos += 1;
+            return;
+        }
+        if (!((w >> 62) & 1)) {
+            unsigned nb = 64u - it->leading - it->trailing;
+            if (nb + 2 <= 57) {
+                it->v_bits ^= ((w << 2) >> (64 - nb)) << it->trailing;
+                it->pos += 2 + nb;
+                return;
+            }
+        } else {
+            unsigned lead = (unsigned)((w << 2) >> 58);
+            unsigned sig = (unsigned)((w << 8) >> 58) + 1;
+            if (lead + sig > 64) {
+                it->err = true;
+                return;
+            }
+            if (14 + sig <= 57) {
+                it->leading = (uint8_t)lead;
+                it->trailing = (uint8_t)(64 - lead - sig);
+                it->v_bits ^= ((w << 14) >> (64 - sig)) << it->trailing;
+                it->pos += 14 + sig;
+                return;
+            }
+        }
+    }
+    if (get_bits(it, 1)) {
+        if (get_bits(it, 1) == 0) {
+            unsigned nb = 64u - it->leading - it->trailing;
+            it->v_bits ^= get_bits(it, nb) << it->trailing;
+        } else {
+            unsigned lead = (unsigned)get_bits(it, 6);
+            unsigned sig = (unsigned)get_bits(it, 6) + 1;
+            if (lead + sig > 64)
+                it->err = true;
+            else {
+                it->leading = (uint8_t)lead;
+                it->trailing = (uint8_t)(64 - lead - sig);
+                it->v_bits ^= get_bits(it, sig) << it->trailing;
+            }
+        }
+    }
+}
+
 bool trn_chunk_next(trn_chunk_iter_t *it, int64_t *t, double *v)
 {
     if (it->err || it->i >= it->n) return false;
@@ -206,35 +300,10 @@ bool trn_chunk_next(trn_chunk_iter_t *it, int64_t *t, double *v)
         it->t = (int64_t)get_bits(it, 64);
         it->v_bits = get_bits(it, 64);
     } else {
-        int64_t dod;
-        if (get_bits(it, 1) == 0)
-            dod = 0;
-        else if (get_bits(it, 1) == 0)
-            dod = sext(get_bits(it, 8), 8);
-        else if (get_bits(it, 1) == 0)
-            dod = sext(get_bits(it, 14), 14);
-        else if (get_bits(it, 1) == 0)
-            dod = sext(get_bits(it, 20), 20);
-        else
-            dod = (int64_t)get_bits(it, 64);
+        int64_t dod = next_dod(it);
         it->delta = (int64_t)((uint64_t)it->delta + (uint64_t)dod);
         it->t = (int64_t)((uint64_t)it->t + (uint64_t)it->delta);
-        if (get_bits(it, 1)) {
-            if (get_bits(it, 1) == 0) {
-                unsigned nb = 64u - it->leading - it->trailing;
-                it->v_bits ^= get_bits(it, nb) << it->trailing;
-            } else {
-                unsigned lead = (unsigned)get_bits(it, 6);
-                unsigned sig = (unsigned)get_bits(it, 6) + 1;
-                if (lead + sig > 64)
-                    it->err = true;
-                else {
-                    it->leading = (uint8_t)lead;
-                    it->trailing = (uint8_t)(64 - lead - sig);
-                    it->v_bits ^= get_bits(it, sig) << it->trailing;
-                }
-            }
-        }
+        next_value(it);
     }
     if (it->err) return false;
     it->i++;

@@ -161,6 +161,21 @@ void trn_chunk_iter_init(trn_chunk_iter_t *it, const uint8_t *p, size_t len, uin
     it->n = n;
 }
 
+/* Eight bytes as a big-endian integer, in one unaligned load. */
+static inline uint64_t load_be64(const uint8_t *q)
+{
+    uint64_t x;
+    memcpy(&x, q, sizeof x);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    x = __builtin_bswap64(x);
+#elif !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+    x = 0;
+    for (int i = 0; i < 8; i++)
+        x = x << 8 | q[i];
+#endif
+    return x;
+}
+
 static uint64_t get_bits(trn_chunk_iter_t *it, unsigned nb)
 {
     if (nb == 0) return 0;
@@ -172,9 +187,7 @@ static uint64_t get_bits(trn_chunk_iter_t *it, unsigned nb)
     size_t byte = it->pos >> 3;
     unsigned used = (unsigned)(it->pos & 7);
     if (nb <= 56 && (it->nbits >> 3) - byte >= 8) { /* one 8-byte window */
-        uint64_t w = 0;
-        for (int i = 0; i < 8; i++)
-            w = w << 8 | it->p[byte + (size_t)i];
+        uint64_t w = load_be64(it->p + byte);
         it->pos += nb;
         return (w << used) >> (64 - nb);
     }
@@ -206,11 +219,7 @@ static int64_t sext(uint64_t v, unsigned nb)
 static bool window(const trn_chunk_iter_t *it, uint64_t *w)
 {
     if (it->pos > it->nbits || it->nbits - it->pos < 64) return false;
-    const uint8_t *q = it->p + (it->pos >> 3);
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++)
-        x = x << 8 | q[i];
-    *w = x << (it->pos & 7);
+    *w = load_be64(it->p + (it->pos >> 3)) << (it->pos & 7);
     return true;
 }
 

@@ -235,6 +235,9 @@ typedef struct rctx {
     double *p1, *p2; /* scalar args per step (or NULL) */
     pq_vec_t out;
     bool counter_info_done;
+    /* rate/increase: whether the current series has a sample below its
+     * predecessor anywhere (else no window needs the reset scan) */
+    bool may_reset;
     /* absent_over_time */
     uint8_t *seen;
 } rctx_t;
@@ -252,13 +255,15 @@ static size_t upper(const trn_sample_t *p, size_t n, int64_t x)
     return lo;
 }
 
+/* may_reset false: the caller knows no sample in p is below its
+ * predecessor, so the counter-reset scan would add nothing */
 static bool extrapolated_rate(const trn_sample_t *p, size_t n, int64_t range_start,
                               int64_t range_end, int64_t range_ms, bool is_counter, bool is_rate,
-                              double *out)
+                              bool may_reset, double *out)
 {
     if (n < 2) return false;
     double result = p[n - 1].v - p[0].v;
-    if (is_counter)
+    if (is_counter && may_reset)
         for (size_t i = 1; i < n; i++)
             if (p[i].v < p[i - 1].v) result += p[i - 1].v;
     double dur_start = (double)(p[0].t_ms - range_start) / 1000.0;
@@ -350,11 +355,11 @@ static bool range_fn(pq_ev_t *ev, rctx_t *c, size_t i, const trn_sample_t *p, si
     int64_t end = c->ends[i], start = end - c->range_ms;
     switch (c->id) {
     case F_RATE:
-        return extrapolated_rate(p, n, start, end, c->range_ms, true, true, out);
+        return extrapolated_rate(p, n, start, end, c->range_ms, true, true, c->may_reset, out);
     case F_INCREASE:
-        return extrapolated_rate(p, n, start, end, c->range_ms, true, false, out);
+        return extrapolated_rate(p, n, start, end, c->range_ms, true, false, c->may_reset, out);
     case F_DELTA:
-        return extrapolated_rate(p, n, start, end, c->range_ms, false, false, out);
+        return extrapolated_rate(p, n, start, end, c->range_ms, false, false, false, out);
     case F_IRATE:
     case F_IDELTA: {
         if (n < 2) return false;
@@ -555,6 +560,12 @@ static void range_series_cb(pq_ev_t *ev, void *vctx, const pq_rseries_t *rs)
             if (b > a) c->seen[i] = 1;
         }
         return;
+    }
+    if (c->id == F_RATE || c->id == F_INCREASE) {
+        /* one pass over the series instead of one per overlapping window */
+        c->may_reset = false;
+        for (size_t i = 1; i < rs->n && !c->may_reset; i++)
+            if (rs->pts[i].v < rs->pts[i - 1].v) c->may_reset = true;
     }
     /* quantile_over_time warns once per series even without samples in a window */
     bool dn = rs->drop_name || (c->id != F_LAST_OVER_TIME && c->id != F_FIRST_OVER_TIME);

@@ -102,7 +102,25 @@ static int bitlen128(u128 x)
     return lo ? 64 - __builtin_clzll(lo) : 0;
 }
 
-static int shortest_exact(char tmp[40], double v, int *exp10)
+/* floor(R * f / D) for R < D, f <= 10^8, D < 2^101, and R set to the
+ * remainder. The quotient is below 10^8, so its double-precision estimate
+ * is off by at most one, fixed with exact products: cheaper than the
+ * library's 128-bit division. */
+static uint64_t quot_small(u128 *R, u128 D, uint64_t f)
+{
+    u128 t = *R * f;
+    double est = (double)*R / (double)D * (double)f;
+    uint64_t q = est < 1.0 ? 0 : (uint64_t)est;
+    if (q > f) q = f;
+    u128 prod = (u128)q * D;
+    while (prod > t) q--, prod -= D;
+    t -= prod;
+    while (t >= D) q++, t -= D;
+    *R = t;
+    return q;
+}
+
+static int shortest_exact(char out[21], double v, int *exp10)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
@@ -173,12 +191,9 @@ static int shortest_exact(char tmp[40], double v, int *exp10)
      * the one-by-one loop would (up to trailing zeros, stripped below). */
     bool jumped = false;
     if (bitlen128(D) <= 100) {
-        u128 t = V * p10[8];
-        u128 q1 = t / D;
-        t = (t - q1 * D) * p10[7];
-        u128 q2 = t / D;
-        V = t - q2 * D;
-        N = (uint64_t)q1 * p10[7] + (uint64_t)q2;
+        uint64_t q1 = quot_small(&V, D, p10[8]);
+        uint64_t q2 = quot_small(&V, D, p10[7]);
+        N = q1 * p10[7] + q2;
         Mp *= p10[15], Mm *= p10[15];
         n = 15;
         jumped = true;
@@ -218,51 +233,43 @@ static int shortest_exact(char tmp[40], double v, int *exp10)
         break;
     }
     if (N == 0 || N >= p10[n]) return -1; /* cannot happen with k as chosen */
+    (void)v;
     char digits[21];
     int nd = trn_fmt_i64(digits, (int64_t)N);
     /* a leading zero place (v just below a power of ten whose top is not)
      * shifts the exponent */
     k -= n - nd;
     while (nd > 1 && digits[nd - 1] == '0') nd--;
-    char *p = tmp;
-    if (v < 0) *p++ = '-';
-    *p++ = digits[0];
-    if (nd > 1) {
-        *p++ = '.';
-        memcpy(p, digits + 1, (size_t)nd - 1);
-        p += nd - 1;
-    }
-    *p = 0;
+    memcpy(out, digits, (size_t)nd);
+    out[nd] = 0;
     *exp10 = k - 1;
     return nd;
 }
 
-static int shortest_e(char tmp[40], double v, int *exp10)
+/* The shortest digits of |v| ("15" for -0.0015, no sign, point or
+ * trailing zeros) into out, the decimal exponent of the first one in
+ * *exp10; returns the digit count. */
+static int shortest_digits(char out[21], double v, int *exp10)
 {
-    int fast = shortest_exact(tmp, v, exp10);
+    int fast = shortest_exact(out, v, exp10);
     if (fast > 0) return fast;
+    char tmp[40];
     int prec;
     /* Subnormals carry fewer bits, so their shortest form may be shorter
      * than the 15-digit rounding shows: search from one digit there. */
     for (prec = fabs(v) < DBL_MIN ? 1 : 15; prec < 17; prec++) {
-        snprintf(tmp, 40, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v) break;
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, fabs(v));
+        if (strtod(tmp, NULL) == fabs(v)) break;
     }
-    if (prec == 17) snprintf(tmp, 40, "%.16e", v);
+    if (prec == 17) snprintf(tmp, sizeof tmp, "%.16e", fabs(v));
     char *e = strchr(tmp, 'e');
     *exp10 = atoi(e + 1);
-    *e = 0;
-    /* strip trailing zeros of the mantissa ("1.50000" -> "1.5", "2.000" -> "2") */
-    char *dot = strchr(tmp, '.');
-    if (dot) {
-        char *end = e - 1;
-        while (end > dot && *end == '0') *end-- = 0;
-        if (end == dot) *end = 0;
-    }
-    int digits = 0;
-    for (const char *p = tmp; *p; p++)
-        if (*p >= '0' && *p <= '9') digits++;
-    return digits;
+    int nd = 0;
+    for (const char *p = tmp; p < e && nd < 20; p++)
+        if (*p >= '0' && *p <= '9') out[nd++] = *p;
+    while (nd > 1 && out[nd - 1] == '0') nd--;
+    out[nd] = 0;
+    return nd;
 }
 
 /* Integers below 2^53 print exactly as themselves; the common case for
@@ -311,29 +318,39 @@ static bool is_small_integer(double v)
 /* Writes the shortest digits (mant, as "-d.ddd") in exponent form or in
  * plain decimal form, placing the point by exp10 and padding with zeros
  * (never printing digits beyond the shortest form, as Go does). */
-static int fmt_with(char out[33], double v, bool use_exp, int prec, int exp10, char *mant)
+static int fmt_with(char out[33], bool neg, bool use_exp, const char *digits, int nd, int exp10)
 {
-    (void)v;
-    (void)prec;
-    if (use_exp) return snprintf(out, 33, "%se%c%02d", mant, exp10 < 0 ? '-' : '+', abs(exp10));
-    char digits[24];
-    int nd = 0;
-    bool neg = mant[0] == '-';
-    for (const char *p = mant; *p && nd < 23; p++)
-        if (*p >= '0' && *p <= '9') digits[nd++] = *p;
     int n = 0;
     if (neg) out[n++] = '-';
-    if (exp10 < 0) {
+    if (use_exp) {
+        out[n++] = digits[0];
+        if (nd > 1) {
+            out[n++] = '.';
+            memcpy(out + n, digits + 1, (size_t)nd - 1);
+            n += nd - 1;
+        }
+        out[n++] = 'e';
+        out[n++] = exp10 < 0 ? '-' : '+';
+        int x = abs(exp10);
+        if (x >= 100) out[n++] = (char)('0' + x / 100);
+        out[n++] = (char)('0' + x / 10 % 10);
+        out[n++] = (char)('0' + x % 10);
+    } else if (exp10 < 0) {
+        /* used only from 1e-6 (fmt_float) or 1e-4 (fmt_float_g) up: at
+         * most 5 zeros after the point, then at most 17 digits */
         out[n++] = '0';
         out[n++] = '.';
         for (int i = 0; i < -exp10 - 1 && n < 31; i++) out[n++] = '0';
         for (int i = 0; i < nd && n < 32; i++) out[n++] = digits[i];
+    } else if (nd > exp10 + 1) {
+        memcpy(out + n, digits, (size_t)exp10 + 1);
+        n += exp10 + 1;
+        out[n++] = '.';
+        memcpy(out + n, digits + exp10 + 1, (size_t)(nd - exp10 - 1));
+        n += nd - exp10 - 1;
     } else {
+        /* below 1e21 here: at most 21 places */
         for (int i = 0; i <= exp10 && n < 32; i++) out[n++] = i < nd ? digits[i] : '0';
-        if (nd > exp10 + 1) {
-            out[n++] = '.';
-            for (int i = exp10 + 1; i < nd && n < 32; i++) out[n++] = digits[i];
-        }
     }
     out[n] = 0;
     return n;
@@ -345,10 +362,10 @@ int trn_fmt_float(char out[33], double v)
     if (isinf(v)) return snprintf(out, 33, v > 0 ? "+Inf" : "-Inf");
     if (v == 0) return snprintf(out, 33, signbit(v) ? "-0" : "0");
     if (is_small_integer(v)) return fmt_integer(out, v); /* below 1e21: never exponent form */
-    char tmp[40];
-    int exp10, prec = shortest_e(tmp, v, &exp10);
+    char digits[21];
+    int exp10, nd = shortest_digits(digits, v, &exp10);
     double a = fabs(v);
-    return fmt_with(out, v, a < 1e-6 || a >= 1e21, prec, exp10, tmp);
+    return fmt_with(out, v < 0, a < 1e-6 || a >= 1e21, digits, nd, exp10);
 }
 
 int trn_fmt_float_g(char out[33], double v)
@@ -357,9 +374,9 @@ int trn_fmt_float_g(char out[33], double v)
     if (isinf(v)) return snprintf(out, 33, v > 0 ? "+Inf" : "-Inf");
     if (v == 0) return snprintf(out, 33, signbit(v) ? "-0" : "0");
     if (is_small_integer(v) && fabs(v) < 1e6) return fmt_integer(out, v);
-    char tmp[40];
-    int exp10, prec = shortest_e(tmp, v, &exp10);
-    return fmt_with(out, v, exp10 < -4 || exp10 >= 6, prec, exp10, tmp);
+    char digits[21];
+    int exp10, nd = shortest_digits(digits, v, &exp10);
+    return fmt_with(out, v < 0, exp10 < -4 || exp10 >= 6, digits, nd, exp10);
 }
 
 /* Go's strconv.Quote: the short escapes Go uses (\a \b \f \n \r \t \v,

@@ -7,14 +7,17 @@
 #   make fuzz-smoke / make bench / make format / make lint
 
 CC      ?= gcc
-MAKEFLAGS += -j$(shell nproc)
+MAKEFLAGS += $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
 PKGS    := libmicrohttpd yaml-0.1 libpcre2-8 libcurl libzstd jansson zlib libcrypto
 MODE    ?= release
 SANITIZE ?=
+comma   := ,
 ifneq ($(SANITIZE),)
 MODE    := san
-endif
+B       := build/san-$(subst $(comma),-,$(SANITIZE))
+else
 B       := build/$(MODE)
+endif
 
 WARN    := -Wall -Wextra -Wshadow -Wvla -Wmissing-prototypes -Werror
 CSTD    := -std=c11 -D_GNU_SOURCE
@@ -76,6 +79,13 @@ test: deps
 
 test-unit: $(UNIT_BIN)
 	@tests/run-unit $(B) $(UNIT_BIN:$(B)/%=%)
+
+# The unit tests of threaded modules under ThreadSanitizer (STYLE.md §8).
+TSAN_TESTS := $(filter %/test_store %/test_store_wal %/test_store_blocks %/test_wal \
+                %/test_scrape_manager %/test_alertmanager %/test_rules,$(UNIT_SRC:%.c=%))
+test-tsan:
+	@$(MAKE) -s SANITIZE=thread $(TSAN_TESTS:%=build/san-thread/%)
+	@TSAN_OPTIONS=halt_on_error=1 tests/run-unit build/san-thread $(TSAN_TESTS)
 
 test-build: $(B)/trine $(UNIT_BIN)
 

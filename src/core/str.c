@@ -103,13 +103,16 @@ static int bitlen128(u128 x)
 }
 
 /* floor(R * f / D) for R < D, f <= 10^8, D < 2^101, and R set to the
- * remainder. The quotient is below 10^8, so its double-precision estimate
+ * remainder; sh keeps D's top 62 bits. The quotient is below 10^8, so its double-precision estimate
  * is off by at most one, fixed with exact products: cheaper than the
  * library's 128-bit division. */
-static uint64_t quot_small(u128 *R, u128 D, uint64_t f)
+static uint64_t quot_small(u128 *R, u128 D, uint64_t f, int sh)
 {
     u128 t = *R * f;
-    double est = (double)*R / (double)D * (double)f;
+    /* the top bits of both (D >> sh is at least 2^61) convert to double
+     * without the library's 128-bit conversion; the error is far below
+     * one unit of the quotient */
+    double est = (double)(uint64_t)(*R >> sh) / (double)(uint64_t)(D >> sh) * (double)f;
     uint64_t q = est < 1.0 ? 0 : (uint64_t)est;
     if (q > f) q = f;
     u128 prod = (u128)q * D;
@@ -191,8 +194,10 @@ static int shortest_exact(char out[21], double v, int *exp10)
      * the one-by-one loop would (up to trailing zeros, stripped below). */
     bool jumped = false;
     if (bitlen128(D) <= 100) {
-        uint64_t q1 = quot_small(&V, D, p10[8]);
-        uint64_t q2 = quot_small(&V, D, p10[7]);
+        int dbits0 = bitlen128(D);
+        int sh0 = dbits0 > 62 ? dbits0 - 62 : 0;
+        uint64_t q1 = quot_small(&V, D, p10[8], sh0);
+        uint64_t q2 = quot_small(&V, D, p10[7], sh0);
         N = q1 * p10[7] + q2;
         Mp *= p10[15], Mm *= p10[15];
         n = 15;

@@ -7,7 +7,7 @@
 #   make fuzz-smoke / make bench / make format / make lint
 
 CC      ?= gcc
-MAKEFLAGS += $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc))
+MAKEFLAGS += -j$(shell nproc)
 PKGS    := libmicrohttpd yaml-0.1 libpcre2-8 libcurl libzstd jansson zlib libcrypto
 MODE    ?= release
 SANITIZE ?=

@@ -7,7 +7,11 @@
 #   make fuzz-smoke / make bench / make format / make lint
 
 CC      ?= gcc
+# Parallel by default. (A self-referencing `MAKEFLAGS += $(if ...$(MAKEFLAGS)...)`
+# is an error in GNU make 4.3, hence the conditional.)
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(shell nproc)
+endif
 PKGS    := libmicrohttpd yaml-0.1 libpcre2-8 libcurl libzstd jansson zlib libcrypto
 MODE    ?= release
 SANITIZE ?=

@@ -345,7 +345,7 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
         long long v = strtoll(l, &end, 10);
         if (*end || v < 0) {
             trn_api_prom_error(resp, 400, "bad_data",
-                       "invalid parameter \"limit\": limit must be a non-negative integer");
+                               "invalid parameter \"limit\": limit must be a non-negative integer");
             return false;
         }
         *limit = (uint64_t)v;
@@ -429,9 +429,10 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
         return;
     }
     if (step <= 0) {
-        trn_api_prom_error(resp, 400, "bad_data",
-                   "zero or negative query resolution step widths are not accepted. Try a positive "
-                   "integer");
+        trn_api_prom_error(
+            resp, 400, "bad_data",
+            "zero or negative query resolution step widths are not accepted. Try a positive "
+            "integer");
         return;
     }
     if ((end - start) / step > 11000) {

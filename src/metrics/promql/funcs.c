@@ -581,8 +581,10 @@ static void range_series_cb(pq_ev_t *ev, void *vctx, const pq_rseries_t *rs)
             a = upper(rs->pts, rs->n, lo);
             b = upper(rs->pts, rs->n, hi);
         } else {
-            while (a < rs->n && rs->pts[a].t_ms <= lo) a++;
-            while (b < rs->n && rs->pts[b].t_ms <= hi) b++;
+            while (a < rs->n && rs->pts[a].t_ms <= lo)
+                a++;
+            while (b < rs->n && rs->pts[b].t_ms <= hi)
+                b++;
         }
         double v;
         if (!range_fn(ev, c, i, rs->pts + a, b - a, &v)) continue;

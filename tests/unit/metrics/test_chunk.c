@@ -145,9 +145,12 @@ static void test_chunk_single_sample(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_chunk_regular_scrapes), cmocka_unit_test(test_chunk_special_values),
-        cmocka_unit_test(test_chunk_every_dod_class), cmocka_unit_test(test_chunk_random_values),
-        cmocka_unit_test(test_chunk_single_sample), cmocka_unit_test(test_chunk_mostly_flat_counters),
+        cmocka_unit_test(test_chunk_regular_scrapes),
+        cmocka_unit_test(test_chunk_special_values),
+        cmocka_unit_test(test_chunk_every_dod_class),
+        cmocka_unit_test(test_chunk_random_values),
+        cmocka_unit_test(test_chunk_single_sample),
+        cmocka_unit_test(test_chunk_mostly_flat_counters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

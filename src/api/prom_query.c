@@ -42,24 +42,7 @@ static void send_code(trn_http_resp_t *resp, int code, const char *msg)
 {
     if (code == TRN_ECANCELED)
         trn_log(TRN_LOG_INFO, "query", "query canceled: the client went away", NULL);
-    switch (code) {
-    case TRN_EINVAL:
-        trn_api_prom_error(resp, 400, "bad_data", msg);
-        break;
-    case TRN_ETIMEOUT:
-        trn_api_prom_error(resp, 503, "timeout", msg);
-        break;
-    case TRN_ECANCELED:
-        trn_api_prom_error(resp, 503, "canceled", msg);
-        break;
-    case TRN_ELIMIT:
-    case TRN_EEXEC:
-        trn_api_prom_error(resp, 422, "execution", msg);
-        break;
-    default:
-        trn_api_prom_error(resp, 500, "internal", msg);
-        break;
-    }
+    trn_api_prom_error_code(resp, code, msg);
 }
 
 /* Seconds with the milliseconds as three decimals when there are any

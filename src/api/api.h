@@ -29,6 +29,7 @@ typedef struct trn_api_ctx {
     int64_t lookback_delta_ms;  /* PromQL lookback (default 5m) */
     int64_t query_timeout_ms;   /* default 2m */
     uint64_t query_max_samples; /* default 50M like Prometheus */
+    uint64_t query_max_bytes;   /* per-query memory budget; default 2 GiB */
     /* Asks the daemon to reload its config; returns 0 or an error with d set. */
     int (*reload)(void *daemon, trn_diag_t *d);
     void *daemon;

@@ -34,9 +34,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Each query evaluates in its own arena with this byte budget (the engine's
- * memory limit); the result is encoded into the response before it goes. */
-#define QUERY_MAX_BYTES ((size_t)512 << 20)
+/* Each query evaluates in its own arena with a byte budget (the engine's
+ * memory limit, `query.max_bytes`); the result is encoded into the response
+ * before it goes. */
+static size_t query_budget(const trn_api_ctx_t *ctx)
+{
+    return ctx && ctx->query_max_bytes ? (size_t)ctx->query_max_bytes : (size_t)2 << 30;
+}
 
 static void send_code(trn_http_resp_t *resp, int code, const char *msg)
 {
@@ -365,7 +369,7 @@ static void handle_query(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
     if (!common_opts(ctx, req, resp, &o, &limit)) return;
     int64_t t;
     if (!param_time(req, resp, "time", &t, false, trn_now_ms())) return;
-    trn_arena_t *a = trn_arena_new(QUERY_MAX_BYTES);
+    trn_arena_t *a = trn_arena_new(query_budget(ctx));
     trn_diag_t d;
     trn_diag_init(&d);
     trn_promql_expr_t *e = NULL;
@@ -430,7 +434,7 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     trn_diag_t d;
     trn_diag_init(&d);
     trn_promql_expr_t *e = NULL;
-    trn_arena_t *a = trn_arena_new(QUERY_MAX_BYTES);
+    trn_arena_t *a = trn_arena_new(query_budget(ctx));
     if (trn_promql_parse(q, strlen(q), a, &e, &d) < 0) {
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);

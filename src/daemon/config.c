@@ -20,7 +20,8 @@ static const char *const server_keys[] = {"listen", "max_request_bytes", "log_le
 static const char *const storage_keys[] = {
     "path",        "retention", "retention_size",     "out_of_order_window",
     "block_range", "wal_fsync", "wal_fsync_interval", NULL};
-static const char *const query_keys[] = {"lookback_delta", "timeout", "max_samples", NULL};
+static const char *const query_keys[] = {"lookback_delta", "timeout", "max_samples", "max_bytes",
+                                         NULL};
 
 static void defaults(trn_config_t *c)
 {
@@ -33,6 +34,7 @@ static void defaults(trn_config_t *c)
     c->lookback_delta_ms = 5 * 60 * 1000;
     c->query_timeout_ms = 2 * 60 * 1000;
     c->query_max_samples = 50000000;
+    c->query_max_bytes = (uint64_t)2 << 30;
 }
 
 void trn_config_set_data_dir(trn_config_t *c, const char *dir)
@@ -127,6 +129,11 @@ static int parse_query(trn_config_t *c, const trn_yaml_node_t *n, trn_diag_t *d)
         if ((rc = trn_yaml_int(v, &x, d)) < 0) return rc;
         if (x <= 0) return trn_yaml_error(d, v, "max_samples must be positive");
         c->query_max_samples = (uint64_t)x;
+    }
+    if ((v = trn_yaml_get(n, "max_bytes"))) {
+        if ((rc = trn_yaml_bytes(v, &c->query_max_bytes, d)) < 0) return rc;
+        if (c->query_max_bytes < (1u << 20))
+            return trn_yaml_error(d, v, "max_bytes must be at least 1MiB");
     }
     return 0;
 }

@@ -32,6 +32,7 @@ typedef struct trn_config {
     /* query */
     int64_t lookback_delta_ms, query_timeout_ms;
     uint64_t query_max_samples;
+    uint64_t query_max_bytes;
     /* global + scrape_configs, parsed by scrape/ */
     trn_scrape_config_t *scrape;
     /* rule_files, parsed by rules/; handed to the rule manager */

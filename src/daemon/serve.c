@@ -175,6 +175,7 @@ static int start(trn_daemon_t *dm, trn_diag_t *d)
         .lookback_delta_ms = c->lookback_delta_ms,
         .query_timeout_ms = c->query_timeout_ms,
         .query_max_samples = c->query_max_samples,
+        .query_max_bytes = c->query_max_bytes,
         .reload = reload,
         .daemon = dm,
     };

@@ -42,12 +42,13 @@ static void test_config_defaults(void **state)
 static void test_config_sections(void **state)
 {
     (void)state;
-    trn_config_t *c = parse_ok("server:\n  listen: 127.0.0.1:0\n  max_request_bytes: 2MiB\n"
-                               "  log_level: debug\n"
-                               "storage:\n  path: /tmp/x\n  retention: 1d\n  retention_size: 1GB\n"
-                               "  wal_fsync: interval\n  wal_fsync_interval: 50ms\n"
-                               "query:\n  lookback_delta: 1m\n  max_samples: 1000\n"
-                               "scrape_configs: []\n");
+    trn_config_t *c =
+        parse_ok("server:\n  listen: 127.0.0.1:0\n  max_request_bytes: 2MiB\n"
+                 "  log_level: debug\n"
+                 "storage:\n  path: /tmp/x\n  retention: 1d\n  retention_size: 1GB\n"
+                 "  wal_fsync: interval\n  wal_fsync_interval: 50ms\n"
+                 "query:\n  lookback_delta: 1m\n  max_samples: 1000\n  max_bytes: 64MiB\n"
+                 "scrape_configs: []\n");
     assert_string_equal(c->listen, "127.0.0.1:0");
     assert_int_equal(c->max_body_bytes, 2u << 20);
     assert_int_equal(c->log_level, TRN_LOG_DEBUG);
@@ -58,6 +59,7 @@ static void test_config_sections(void **state)
     assert_int_equal(c->store.fsync_interval_ms, 50);
     assert_int_equal(c->lookback_delta_ms, 60000);
     assert_int_equal(c->query_max_samples, 1000);
+    assert_int_equal(c->query_max_bytes, 64u << 20);
     trn_config_free(c);
 }
 
@@ -70,6 +72,7 @@ static void test_config_errors_have_positions(void **state)
     expect_error("server:\n  log_level: loud\n", "t.yaml:2:14: log_level must be");
     expect_error("storage:\n  block_range: 1s\n", "block_range must be at least 1m");
     expect_error("query:\n  max_samples: -3\n", "max_samples must be positive");
+    expect_error("query:\n  max_bytes: 1KiB\n", "max_bytes must be at least 1MiB");
     expect_error("server: {listen: a\n", "t.yaml:");
     expect_error("storage:\n  path: a\n  path: b\n", "key \"path\" already set in storage");
     expect_error("a: *nope\n", "unknown alias");

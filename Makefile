@@ -113,7 +113,7 @@ bench-smoke: $(B)/trine $(B)/trine-benchgen $(B)/trine-benchflush
 	@bench/smoke
 
 format:
-	clang-format -i $$(find src tests lib -name '*.[ch]' 2>/dev/null)
+	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]' 'lib/*.[ch]' 'bench/*.[ch]')
 
 lint:
 	cppcheck --quiet --enable=warning,performance --inline-suppr -Isrc src

@@ -42,24 +42,7 @@ static void send_code(trn_http_resp_t *resp, int code, const char *msg)
 {
     if (code == TRN_ECANCELED)
         trn_log(TRN_LOG_INFO, "query", "query canceled: the client went away", NULL);
-    switch (code) {
-    case TRN_EINVAL:
-        trn_api_prom_error(resp, 400, "bad_data", msg);
-        break;
-    case TRN_ETIMEOUT:
-        trn_api_prom_error(resp, 503, "timeout", msg);
-        break;
-    case TRN_ECANCELED:
-        trn_api_prom_error(resp, 503, "canceled", msg);
-        break;
-    case TRN_ELIMIT:
-    case TRN_EEXEC:
-        trn_api_prom_error(resp, 422, "execution", msg);
-        break;
-    default:
-        trn_api_prom_error(resp, 500, "internal", msg);
-        break;
-    }
+    trn_api_prom_error_code(resp, code, msg);
 }
 
 /* Seconds with the milliseconds as three decimals when there are any
@@ -345,7 +328,7 @@ static bool common_opts(trn_api_ctx_t *ctx, trn_http_req_t *req, trn_http_resp_t
         long long v = strtoll(l, &end, 10);
         if (*end || v < 0) {
             trn_api_prom_error(resp, 400, "bad_data",
-                       "invalid parameter \"limit\": limit must be a non-negative integer");
+                               "invalid parameter \"limit\": limit must be a non-negative integer");
             return false;
         }
         *limit = (uint64_t)v;
@@ -429,9 +412,10 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
         return;
     }
     if (step <= 0) {
-        trn_api_prom_error(resp, 400, "bad_data",
-                   "zero or negative query resolution step widths are not accepted. Try a positive "
-                   "integer");
+        trn_api_prom_error(
+            resp, 400, "bad_data",
+            "zero or negative query resolution step widths are not accepted. Try a positive "
+            "integer");
         return;
     }
     if ((end - start) / step > 11000) {

@@ -35,7 +35,8 @@ void trn_buf_reserve(trn_buf_t *b, size_t extra)
     size_t need = b->len + extra + 1;
     if (need <= b->cap) return;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < need) cap *= 2;
+    while (cap < need)
+        cap *= 2;
     b->data = trn_xrealloc(b->data, cap);
     b->cap = cap;
 }
@@ -103,19 +104,24 @@ static int bitlen128(u128 x)
 }
 
 /* floor(R * f / D) for R < D, f <= 10^8, D < 2^101, and R set to the
- * remainder. The quotient is below 10^8, so its double-precision estimate
+ * remainder; sh keeps D's top 62 bits. The quotient is below 10^8, so its double-precision estimate
  * is off by at most one, fixed with exact products: cheaper than the
  * library's 128-bit division. */
-static uint64_t quot_small(u128 *R, u128 D, uint64_t f)
+static uint64_t quot_small(u128 *R, u128 D, uint64_t f, int sh)
 {
     u128 t = *R * f;
-    double est = (double)*R / (double)D * (double)f;
+    /* the top bits of both (D >> sh is at least 2^61) convert to double
+     * without the library's 128-bit conversion; the error is far below
+     * one unit of the quotient */
+    double est = (double)(uint64_t)(*R >> sh) / (double)(uint64_t)(D >> sh) * (double)f;
     uint64_t q = est < 1.0 ? 0 : (uint64_t)est;
     if (q > f) q = f;
     u128 prod = (u128)q * D;
-    while (prod > t) q--, prod -= D;
+    while (prod > t)
+        q--, prod -= D;
     t -= prod;
-    while (t >= D) q++, t -= D;
+    while (t >= D)
+        q++, t -= D;
     *R = t;
     return q;
 }
@@ -148,11 +154,26 @@ static int shortest_exact(char out[21], double v, int *exp10)
      * comparisons below fix. */
     int b = e + 52;
     int k = ((b + 1) * 1233 + 4096 * 400) / 4096 - 400;
-    static const uint64_t p10[20] = {
-        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
-        100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL,
-        10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
-        100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
+    static const uint64_t p10[20] = {1ULL,
+                                     10ULL,
+                                     100ULL,
+                                     1000ULL,
+                                     10000ULL,
+                                     100000ULL,
+                                     1000000ULL,
+                                     10000000ULL,
+                                     100000000ULL,
+                                     1000000000ULL,
+                                     10000000000ULL,
+                                     100000000000ULL,
+                                     1000000000000ULL,
+                                     10000000000000ULL,
+                                     100000000000000ULL,
+                                     1000000000000000ULL,
+                                     10000000000000000ULL,
+                                     100000000000000000ULL,
+                                     1000000000000000000ULL,
+                                     10000000000000000000ULL};
     if (k > 38 || k < -38) return -1;
     /* scale by 10^|k| (at most two factors of up to 10^19); 10^a has at
      * most a * log2(10) + 1 bits, so the product's bits are bounded by the
@@ -191,8 +212,10 @@ static int shortest_exact(char out[21], double v, int *exp10)
      * the one-by-one loop would (up to trailing zeros, stripped below). */
     bool jumped = false;
     if (bitlen128(D) <= 100) {
-        uint64_t q1 = quot_small(&V, D, p10[8]);
-        uint64_t q2 = quot_small(&V, D, p10[7]);
+        int dbits0 = bitlen128(D);
+        int sh0 = dbits0 > 62 ? dbits0 - 62 : 0;
+        uint64_t q1 = quot_small(&V, D, p10[8], sh0);
+        uint64_t q2 = quot_small(&V, D, p10[7], sh0);
         N = q1 * p10[7] + q2;
         Mp *= p10[15], Mm *= p10[15];
         n = 15;
@@ -211,9 +234,11 @@ static int shortest_exact(char out[21], double v, int *exp10)
             int d = (int)((double)(uint64_t)(V >> sh) * inv_dtop);
             if (d > 9) d = 9;
             u128 q = (u128)(unsigned)d * D;
-            while (q > V) d--, q -= D;
+            while (q > V)
+                d--, q -= D;
             V -= q;
-            while (V >= D) d++, V -= D;
+            while (V >= D)
+                d++, V -= D;
             N = N * 10 + (uint64_t)d;
             n++;
         }
@@ -239,7 +264,8 @@ static int shortest_exact(char out[21], double v, int *exp10)
     /* a leading zero place (v just below a power of ten whose top is not)
      * shifts the exponent */
     k -= n - nd;
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
     memcpy(out, digits, (size_t)nd);
     out[nd] = 0;
     *exp10 = k - 1;
@@ -267,7 +293,8 @@ static int shortest_digits(char out[21], double v, int *exp10)
     int nd = 0;
     for (const char *p = tmp; p < e && nd < 20; p++)
         if (*p >= '0' && *p <= '9') out[nd++] = *p;
-    while (nd > 1 && out[nd - 1] == '0') nd--;
+    while (nd > 1 && out[nd - 1] == '0')
+        nd--;
     out[nd] = 0;
     return nd;
 }
@@ -282,9 +309,10 @@ static int fmt_integer(char out[33], double v)
 int trn_fmt_i64(char out[21], int64_t v)
 {
     /* two digits per division, written backwards into the end of tmp */
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                   "8081828384858687888990919293949596979899";
+    static const char pairs[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
     char tmp[20];
     char *p = tmp + sizeof tmp;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
@@ -340,8 +368,10 @@ static int fmt_with(char out[33], bool neg, bool use_exp, const char *digits, in
          * most 5 zeros after the point, then at most 17 digits */
         out[n++] = '0';
         out[n++] = '.';
-        for (int i = 0; i < -exp10 - 1 && n < 31; i++) out[n++] = '0';
-        for (int i = 0; i < nd && n < 32; i++) out[n++] = digits[i];
+        for (int i = 0; i < -exp10 - 1 && n < 31; i++)
+            out[n++] = '0';
+        for (int i = 0; i < nd && n < 32; i++)
+            out[n++] = digits[i];
     } else if (nd > exp10 + 1) {
         memcpy(out + n, digits, (size_t)exp10 + 1);
         n += exp10 + 1;
@@ -350,7 +380,8 @@ static int fmt_with(char out[33], bool neg, bool use_exp, const char *digits, in
         n += nd - exp10 - 1;
     } else {
         /* below 1e21 here: at most 21 places */
-        for (int i = 0; i <= exp10 && n < 32; i++) out[n++] = i < nd ? digits[i] : '0';
+        for (int i = 0; i <= exp10 && n < 32; i++)
+            out[n++] = i < nd ? digits[i] : '0';
     }
     out[n] = 0;
     return n;

@@ -570,10 +570,22 @@ static void range_series_cb(pq_ev_t *ev, void *vctx, const pq_rseries_t *rs)
     /* quantile_over_time warns once per series even without samples in a window */
     bool dn = rs->drop_name || (c->id != F_LAST_OVER_TIME && c->id != F_FIRST_OVER_TIME);
     bool any = false;
+    size_t a = 0, b = 0;
     for (size_t i = 0; i < ev->n_steps; i++) {
         if ((i & 255) == 255) trn__pq_check(ev); /* long windows: stay cancellable */
-        size_t a = upper(rs->pts, rs->n, c->ends[i] - c->range_ms);
-        size_t b = upper(rs->pts, rs->n, c->ends[i]);
+        /* the window (end - range, end] as [a, b): when the ends do not go
+         * back (every range query without @), both bounds only move
+         * forward, so walk them instead of searching again */
+        int64_t lo = c->ends[i] - c->range_ms, hi = c->ends[i];
+        if (i == 0 || c->ends[i] < c->ends[i - 1]) {
+            a = upper(rs->pts, rs->n, lo);
+            b = upper(rs->pts, rs->n, hi);
+        } else {
+            while (a < rs->n && rs->pts[a].t_ms <= lo)
+                a++;
+            while (b < rs->n && rs->pts[b].t_ms <= hi)
+                b++;
+        }
         double v;
         if (!range_fn(ev, c, i, rs->pts + a, b - a, &v)) continue;
         if (!o) {

@@ -62,7 +62,6 @@ void trn__pq_fmt_float_f(trn_buf_t *out, double v)
     }
 }
 
-
 static void put_dur(trn_buf_t *out, int64_t ms)
 {
     char b[32];

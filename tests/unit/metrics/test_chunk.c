@@ -111,6 +111,29 @@ static void test_chunk_random_values(void **state)
     round_trip(ts, vs, TRN_CHUNK_SAMPLES);
 }
 
+/* Counters that mostly stand still and sometimes step (histogram
+ * buckets): records of one or two bits, so many of them sit in the last
+ * 64 bits of the stream, where the decoder reads from a partial window. */
+static void test_chunk_mostly_flat_counters(void **state)
+{
+    (void)state;
+    srand(11);
+    int64_t ts[TRN_CHUNK_SAMPLES];
+    double vs[TRN_CHUNK_SAMPLES];
+    int64_t t = 1795557600000;
+    double v = 1000;
+    for (int i = 0; i < TRN_CHUNK_SAMPLES; i++) {
+        t += 15000 + (rand() % 50 == 0 ? rand() % 3000 : 0);
+        if (rand() % 9 == 0) v += 1 + rand() % 40;
+        if (rand() % 61 == 0) v = v * 1.000123456789;
+        ts[i] = t;
+        vs[i] = v;
+    }
+    round_trip(ts, vs, TRN_CHUNK_SAMPLES);
+    for (int n = 1; n < 40; n++)
+        round_trip(ts, vs, (size_t)n);
+}
+
 static void test_chunk_single_sample(void **state)
 {
     (void)state;
@@ -122,9 +145,12 @@ static void test_chunk_single_sample(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_chunk_regular_scrapes), cmocka_unit_test(test_chunk_special_values),
-        cmocka_unit_test(test_chunk_every_dod_class), cmocka_unit_test(test_chunk_random_values),
+        cmocka_unit_test(test_chunk_regular_scrapes),
+        cmocka_unit_test(test_chunk_special_values),
+        cmocka_unit_test(test_chunk_every_dod_class),
+        cmocka_unit_test(test_chunk_random_values),
         cmocka_unit_test(test_chunk_single_sample),
+        cmocka_unit_test(test_chunk_mostly_flat_counters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -454,9 +454,9 @@ static void handle_query_range(void *vctx, trn_http_req_t *req, trn_http_resp_t 
     trn_arena_free(a);
 }
 
-static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
+/* The `query` parameter parsed, or NULL with a bad_data error sent. */
+static trn_promql_expr_t *parse_query_param(trn_http_req_t *req, trn_http_resp_t *resp)
 {
-    (void)vctx;
     const char *q = trn_http_param(req, "query");
     if (!q) q = "";
     trn_diag_t d;
@@ -466,8 +466,16 @@ static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
         char msg[TRN_DIAG_MSG_MAX + 40];
         snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
         trn_api_prom_error(resp, 400, "bad_data", msg);
-        return;
+        return NULL;
     }
+    return e;
+}
+
+static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
+{
+    (void)vctx;
+    trn_promql_expr_t *e = parse_query_param(req, resp);
+    if (!e) return;
     trn_buf_t b;
     trn_buf_init(&b);
     trn_promql_format_pretty(e, &b);
@@ -484,17 +492,8 @@ static void handle_format(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp
 static void handle_parse(void *vctx, trn_http_req_t *req, trn_http_resp_t *resp)
 {
     (void)vctx;
-    const char *q = trn_http_param(req, "query");
-    if (!q) q = "";
-    trn_diag_t d;
-    trn_diag_init(&d);
-    trn_promql_expr_t *e = NULL;
-    if (trn_promql_parse(q, strlen(q), trn_http_arena(req), &e, &d) < 0) {
-        char msg[TRN_DIAG_MSG_MAX + 40];
-        snprintf(msg, sizeof msg, "invalid parameter \"query\": %s", d.msg);
-        trn_api_prom_error(resp, 400, "bad_data", msg);
-        return;
-    }
+    trn_promql_expr_t *e = parse_query_param(req, resp);
+    if (!e) return;
     resp->status = 200;
     resp->content_type = "application/json";
     trn_json_t j;

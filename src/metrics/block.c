@@ -20,6 +20,7 @@
  * the section it points into; a failed check is TRN_ECORRUPT naming the file
  * and the byte offset, never an assertion. */
 #include "metrics/block.h"
+#include "core/varint.h"
 #include "core/alloc.h"
 #include "core/crc32c.h"
 #include "core/err.h"
@@ -81,22 +82,6 @@ static void put_u32(trn_buf_t *b, uint32_t v)
     w32(t, v);
     trn_buf_append(b, t, 4);
 }
-static void put_uv(trn_buf_t *b, uint64_t v)
-{
-    uint8_t tmp[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
-    trn_buf_append(b, tmp, n);
-}
-static void put_sv(trn_buf_t *b, int64_t v)
-{
-    put_uv(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
 /* ---- writer ---- */
 
 typedef struct wseries {
@@ -314,7 +299,7 @@ int trn_block_writer_finish(trn_block_writer_t *w, uint32_t level, trn_block_met
     sb->len += 4 * n_sym;
     for (size_t i = 0; i < n_sym; i++) {
         w32((uint8_t *)sb->data + 4 + 4 * i, (uint32_t)sb->len);
-        put_uv(sb, syms[i].len);
+        trn_varint_put(sb, syms[i].len);
         trn_buf_append(sb, syms[i].p, syms[i].len);
     }
     (void)str_base;
@@ -324,20 +309,20 @@ int trn_block_writer_finish(trn_block_writer_t *w, uint32_t level, trn_block_met
         const wseries_t *e = &w->ser[i];
         put_u32(&sec[SEC_SERIES_OFFSETS], (uint32_t)sec[SEC_SERIES].len);
         trn_buf_t *b = &sec[SEC_SERIES];
-        put_uv(b, e->ls.n);
+        trn_varint_put(b, e->ls.n);
         for (size_t k = 0; k < e->ls.n; k++) {
             uint32_t nm = sym_id(syms, n_sym, e->ls.v[k].name);
             uint32_t vl = sym_id(syms, n_sym, e->ls.v[k].value);
-            put_uv(b, nm);
-            put_uv(b, vl);
+            trn_varint_put(b, nm);
+            trn_varint_put(b, vl);
             tr[n_tr++] = (triple_t){nm, vl, (uint32_t)i};
         }
-        put_sv(b, e->min_t);
-        put_uv(b, (uint64_t)(e->max_t - e->min_t));
-        put_uv(b, e->n);
-        put_uv(b, e->page);
-        put_uv(b, e->off);
-        put_uv(b, e->len);
+        trn_varint_put_signed(b, e->min_t);
+        trn_varint_put(b, (uint64_t)(e->max_t - e->min_t));
+        trn_varint_put(b, e->n);
+        trn_varint_put(b, e->page);
+        trn_varint_put(b, e->off);
+        trn_varint_put(b, e->len);
         put_u32(b, e->crc);
     }
     qsort(tr, n_tr, sizeof *tr, cmp_triple);
@@ -348,10 +333,10 @@ int trn_block_writer_finish(trn_block_writer_t *w, uint32_t level, trn_block_met
         put_u32(&sec[SEC_POSTINGS_INDEX], tr[i].name);
         put_u32(&sec[SEC_POSTINGS_INDEX], tr[i].value);
         put_u32(&sec[SEC_POSTINGS_INDEX], (uint32_t)sec[SEC_POSTINGS].len);
-        put_uv(&sec[SEC_POSTINGS], j - i);
+        trn_varint_put(&sec[SEC_POSTINGS], j - i);
         uint32_t prev = 0;
         for (size_t k = i; k < j; k++) {
-            put_uv(&sec[SEC_POSTINGS], tr[k].series - prev);
+            trn_varint_put(&sec[SEC_POSTINGS], tr[k].series - prev);
             prev = tr[k].series;
         }
         i = j;
@@ -565,30 +550,7 @@ const char *trn_block_path(const trn_block_t *b)
 }
 
 /* Bounds-checked readers over one section. */
-typedef struct rd {
-    const uint8_t *p;
-    size_t len, off;
-    bool bad;
-} rd_t;
-
-static uint64_t get_uv(rd_t *r)
-{
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (r->off >= r->len) break;
-        uint8_t c = r->p[r->off++];
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) return v;
-    }
-    r->bad = true;
-    return 0;
-}
-
-static int64_t get_sv(rd_t *r)
-{
-    uint64_t u = get_uv(r);
-    return (int64_t)((u >> 1) ^ (0 - (u & 1)));
-}
+typedef trn_vreader_t rd_t;
 
 static inline const uint8_t *sec_ptr(const trn_block_t *b, int s)
 {
@@ -604,7 +566,7 @@ static bool symbol(const trn_block_t *b, uint64_t id, trn_str_t *out)
     uint32_t off = r32(base + 4 + 4 * id);
     rd_t r = {base, len, off, false};
     if (off >= len) return false;
-    uint64_t n = get_uv(&r);
+    uint64_t n = trn_vreader_u(&r);
     if (r.bad || n > len - r.off) return false;
     *out = (trn_str_t){(const char *)base + r.off, (size_t)n};
     return true;
@@ -657,12 +619,12 @@ static int read_postings(const trn_block_t *b, uint32_t off, trn_ids_t *out)
 {
     rd_t r = {sec_ptr(b, SEC_POSTINGS), b->sec[SEC_POSTINGS].len, off, false};
     if (off >= r.len) return TRN_ECORRUPT;
-    uint64_t n = get_uv(&r);
+    uint64_t n = trn_vreader_u(&r);
     if (r.bad || n > b->meta.n_series || n > r.len - r.off) return TRN_ECORRUPT;
     trn_ids_reserve(out, (size_t)n);
     uint64_t id = 0;
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t delta = get_uv(&r);
+        uint64_t delta = trn_vreader_u(&r);
         if (r.bad || (i > 0 && delta == 0)) return TRN_ECORRUPT;
         id += delta;
         if (id >= b->meta.n_series) return TRN_ECORRUPT;
@@ -749,7 +711,7 @@ static int series_entry(trn_block_t *b, uint32_t id, trn_arena_t *a, trn_labels_
     rd_t r = {sec_ptr(b, SEC_SERIES), b->sec[SEC_SERIES].len, off, false};
     uint64_t at = b->sec[SEC_SERIES].off + off;
     if (off >= r.len) return corrupt(b, at, d, "series offset out of bounds");
-    uint64_t n = get_uv(&r);
+    uint64_t n = trn_vreader_u(&r);
     if (r.bad || n > (r.len - r.off) / 2) return corrupt(b, at, d, "bad label count");
     if (a) {
         ls->v = trn_arena_alloc(a, (n ? n : 1) * sizeof *ls->v);
@@ -757,19 +719,19 @@ static int series_entry(trn_block_t *b, uint32_t id, trn_arena_t *a, trn_labels_
         ls->n = (size_t)n;
     }
     for (uint64_t k = 0; k < n; k++) {
-        uint64_t ns = get_uv(&r), vs = get_uv(&r);
+        uint64_t ns = trn_vreader_u(&r), vs = trn_vreader_u(&r);
         trn_str_t sn, sv;
         if (r.bad || !symbol(b, ns, &sn) || !symbol(b, vs, &sv))
             return corrupt(b, at, d, "bad label symbol");
         if (a) ls->v[k] = (trn_label_t){sn, sv};
     }
-    e->min_t = get_sv(&r);
-    uint64_t span = get_uv(&r);
+    e->min_t = trn_vreader_s(&r);
+    uint64_t span = trn_vreader_u(&r);
     e->max_t = (int64_t)((uint64_t)e->min_t + span);
-    e->n = get_uv(&r);
-    e->page = get_uv(&r);
-    e->off = get_uv(&r);
-    e->len = get_uv(&r);
+    e->n = trn_vreader_u(&r);
+    e->page = trn_vreader_u(&r);
+    e->off = trn_vreader_u(&r);
+    e->len = trn_vreader_u(&r);
     if (r.bad || r.len - r.off < 4 || e->page >= b->meta.n_pages)
         return corrupt(b, at, d, "truncated series entry");
     e->crc = r32(r.p + r.off);

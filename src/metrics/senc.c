@@ -30,6 +30,7 @@
  *
  * The decoder checks every varint and length against the bytes left. */
 #include "metrics/senc.h"
+#include "core/varint.h"
 
 #include <math.h>
 #include <string.h>
@@ -38,23 +39,6 @@
 
 static const double p10[MAX_SCALE + 1] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                           1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-
-static inline void put_uv(trn_buf_t *b, uint64_t v)
-{
-    uint8_t tmp[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
-    trn_buf_append(b, tmp, n);
-}
-
-static inline void put_sv(trn_buf_t *b, int64_t v)
-{
-    put_uv(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
 
 static inline uint64_t zz(int64_t v)
 {
@@ -93,13 +77,13 @@ static bool as_scaled(double v, int k, int64_t *m)
 
 void trn_senc_encode(const trn_sample_t *s, size_t n, trn_buf_t *b)
 {
-    put_uv(b, n);
+    trn_varint_put(b, n);
     if (!n) return;
-    put_sv(b, s[0].t_ms);
+    trn_varint_put_signed(b, s[0].t_ms);
     int64_t prev_d = 0;
     for (size_t i = 1; i < n; i++) {
         int64_t d = (int64_t)((uint64_t)s[i].t_ms - (uint64_t)s[i - 1].t_ms);
-        put_sv(b, i == 1 ? d : (int64_t)((uint64_t)d - (uint64_t)prev_d));
+        trn_varint_put_signed(b, i == 1 ? d : (int64_t)((uint64_t)d - (uint64_t)prev_d));
         prev_d = d;
     }
     /* Smallest scale that fits most values: the per-value minimum, maxed. */
@@ -137,12 +121,12 @@ void trn_senc_encode(const trn_sample_t *s, size_t n, trn_buf_t *b)
     bool second = cost2 < cost1;
     trn_buf_putc(b, second ? 2 : 0);
     trn_buf_putc(b, (char)k_all);
-    put_uv(b, n_exc);
+    trn_varint_put(b, n_exc);
     size_t last = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t m;
         if (as_scaled(s[i].v, k_all, &m)) continue;
-        put_uv(b, i - last);
+        trn_varint_put(b, i - last);
         last = i;
         uint64_t u = bits(s[i].v);
         uint8_t raw[8];
@@ -155,7 +139,7 @@ void trn_senc_encode(const trn_sample_t *s, size_t n, trn_buf_t *b)
         int64_t m;
         if (!as_scaled(s[i].v, k_all, &m)) m = prev;
         int64_t d = (int64_t)((uint64_t)m - (uint64_t)prev);
-        put_sv(b, second && i ? (int64_t)((uint64_t)d - (uint64_t)prev_md) : d);
+        trn_varint_put_signed(b, second && i ? (int64_t)((uint64_t)d - (uint64_t)prev_md) : d);
         prev_md = d;
         prev = m;
     }
@@ -173,36 +157,12 @@ xor_mode:
     }
 }
 
-typedef struct rd {
-    const uint8_t *p;
-    size_t len, off;
-    bool bad;
-} rd_t;
-
-static inline uint64_t get_uv(rd_t *r)
-{
-    if (r->off < r->len && r->p[r->off] < 0x80) return r->p[r->off++]; /* most values */
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (r->off >= r->len) break;
-        uint8_t c = r->p[r->off++];
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) return v;
-    }
-    r->bad = true;
-    return 0;
-}
-
-static inline int64_t get_sv(rd_t *r)
-{
-    uint64_t u = get_uv(r);
-    return (int64_t)((u >> 1) ^ (0 - (u & 1)));
-}
+typedef trn_vreader_t rd_t;
 
 int64_t trn_senc_count(const uint8_t *p, size_t len)
 {
     rd_t r = {p, len, 0, false};
-    uint64_t n = get_uv(&r);
+    uint64_t n = trn_vreader_u(&r);
     /* every sample costs at least 2 bytes (time varint + value) */
     if (r.bad || n > len) return -1;
     return (int64_t)n;
@@ -212,16 +172,16 @@ int64_t trn_senc_decode_range(const uint8_t *p, size_t len, int64_t mint, int64_
                               trn_sample_t *out, size_t *first)
 {
     rd_t r = {p, len, 0, false};
-    uint64_t n = get_uv(&r);
+    uint64_t n = trn_vreader_u(&r);
     if (r.bad || n > len) return -1;
     *first = 0;
     if (!n) return 0;
     /* Timestamps first (all of them: they locate the range), then values
      * only up to the range's end, converted to doubles only inside it. */
-    int64_t t = get_sv(&r), d = 0;
+    int64_t t = trn_vreader_s(&r), d = 0;
     out[0].t_ms = t;
     for (uint64_t i = 1; i < n && !r.bad; i++) {
-        int64_t x = get_sv(&r);
+        int64_t x = trn_vreader_s(&r);
         d = i == 1 ? x : (int64_t)((uint64_t)d + (uint64_t)x);
         t = (int64_t)((uint64_t)t + (uint64_t)d);
         out[i].t_ms = t;
@@ -247,12 +207,12 @@ int64_t trn_senc_decode_range(const uint8_t *p, size_t len, int64_t mint, int64_
         if ((mode != 0 && mode != 2) || r.off >= r.len) return -1;
         int k = r.p[r.off++];
         if (k > MAX_SCALE) return -1;
-        uint64_t n_exc = get_uv(&r);
+        uint64_t n_exc = trn_vreader_u(&r);
         if (r.bad || n_exc > n) return -1;
         size_t exc_off = r.off, idx = 0;
         /* Skip the exception list now; apply it after the deltas. */
         for (uint64_t e = 0; e < n_exc; e++) {
-            uint64_t di = get_uv(&r);
+            uint64_t di = trn_vreader_u(&r);
             idx += di;
             if (r.bad || idx >= n || r.len - r.off < 8) return -1;
             r.off += 8;
@@ -260,7 +220,7 @@ int64_t trn_senc_decode_range(const uint8_t *p, size_t len, int64_t mint, int64_
         int64_t m = 0, md = 0;
         double scale = p10[k];
         for (size_t i = 0; i < hi; i++) {
-            int64_t x = get_sv(&r);
+            int64_t x = trn_vreader_s(&r);
             md = (mode == 2 && i) ? (int64_t)((uint64_t)md + (uint64_t)x) : x;
             m = (int64_t)((uint64_t)m + (uint64_t)md);
             if (i >= lo) out[i].v = (double)m / scale;
@@ -269,7 +229,7 @@ int64_t trn_senc_decode_range(const uint8_t *p, size_t len, int64_t mint, int64_
         rd_t e = {p, len, exc_off, false};
         idx = 0;
         for (uint64_t x = 0; x < n_exc; x++) {
-            idx += get_uv(&e);
+            idx += trn_vreader_u(&e);
             uint64_t u = 0;
             for (int j = 0; j < 8; j++)
                 u |= (uint64_t)e.p[e.off++] << (8 * j);

@@ -9,42 +9,26 @@
  * marker exact and the decoder trivial. Records are decoded from untrusted
  * disk bytes: every read is bounds-checked, and a failure names the offset. */
 #include "metrics/walrec.h"
+#include "core/varint.h"
 #include "core/err.h"
 
 #include <string.h>
 
-static inline void put_uvarint(trn_buf_t *b, uint64_t v)
-{
-    uint8_t tmp[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (uint8_t)v;
-    trn_buf_append(b, tmp, n);
-}
-
-static inline void put_varint(trn_buf_t *b, int64_t v)
-{
-    put_uvarint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
 void trn_walrec_put_series(trn_buf_t *b, uint32_t id, const trn_labels_t *ls)
 {
-    put_uvarint(b, id);
-    put_uvarint(b, ls->n);
+    trn_varint_put(b, id);
+    trn_varint_put(b, ls->n);
     for (size_t i = 0; i < ls->n; i++) {
-        put_uvarint(b, ls->v[i].name.len);
+        trn_varint_put(b, ls->v[i].name.len);
         trn_buf_append(b, ls->v[i].name.p, ls->v[i].name.len);
-        put_uvarint(b, ls->v[i].value.len);
+        trn_varint_put(b, ls->v[i].value.len);
         trn_buf_append(b, ls->v[i].value.p, ls->v[i].value.len);
     }
 }
 
 void trn_walrec_samples_begin(trn_buf_t *b, int64_t base_t)
 {
-    put_varint(b, base_t);
+    trn_varint_put_signed(b, base_t);
 }
 
 void trn_walrec_put_sample(trn_buf_t *b, int64_t base_t, uint32_t id, int64_t t, double v)
@@ -76,39 +60,16 @@ void trn_walrec_put_sample(trn_buf_t *b, int64_t base_t, uint32_t id, int64_t t,
 void trn_walrec_put_checkpoint(trn_buf_t *b, int64_t min_valid_t, uint32_t first_segment,
                                uint32_t next_id)
 {
-    put_varint(b, min_valid_t);
-    put_uvarint(b, first_segment);
-    put_uvarint(b, next_id);
+    trn_varint_put_signed(b, min_valid_t);
+    trn_varint_put(b, first_segment);
+    trn_varint_put(b, next_id);
 }
 
-typedef struct rd {
-    const uint8_t *p;
-    size_t len, off;
-    bool bad;
-} rd_t;
-
-static uint64_t get_uvarint(rd_t *r)
-{
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (r->off >= r->len) break;
-        uint8_t c = r->p[r->off++];
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) return v;
-    }
-    r->bad = true;
-    return 0;
-}
-
-static int64_t get_varint(rd_t *r)
-{
-    uint64_t u = get_uvarint(r);
-    return (int64_t)((u >> 1) ^ (0 - (u & 1)));
-}
+typedef trn_vreader_t rd_t;
 
 static trn_str_t get_bytes(rd_t *r)
 {
-    uint64_t n = get_uvarint(r);
+    uint64_t n = trn_vreader_u(r);
     if (r->bad || n > r->len - r->off) {
         r->bad = true;
         return (trn_str_t){"", 0};
@@ -125,7 +86,7 @@ int trn_walrec_decode_series(const uint8_t *p, size_t len, trn_walrec_series_fn 
     trn_label_t lv[TRN_WALREC_MAX_LABELS];
     while (r.off < r.len) {
         size_t at = r.off;
-        uint64_t id = get_uvarint(&r), n = get_uvarint(&r);
+        uint64_t id = trn_vreader_u(&r), n = trn_vreader_u(&r);
         if (r.bad || id == 0 || id > UINT32_MAX || n > TRN_WALREC_MAX_LABELS)
             return trn_diag_set(d, TRN_ECORRUPT, (int64_t)at, "bad series entry header");
         for (uint64_t i = 0; i < n; i++) {
@@ -144,12 +105,12 @@ int trn_walrec_decode_samples(const uint8_t *p, size_t len, trn_walrec_sample_fn
                               trn_diag_t *d)
 {
     rd_t r = {p, len, 0, false};
-    int64_t base = get_varint(&r);
+    int64_t base = trn_vreader_s(&r);
     if (r.bad) return trn_diag_set(d, TRN_ECORRUPT, 0, "truncated samples header");
     while (r.off < r.len) {
         size_t at = r.off;
-        uint64_t id = get_uvarint(&r);
-        int64_t dt = get_varint(&r);
+        uint64_t id = trn_vreader_u(&r);
+        int64_t dt = trn_vreader_s(&r);
         if (r.bad || id > UINT32_MAX || r.len - r.off < 8)
             return trn_diag_set(d, TRN_ECORRUPT, (int64_t)at, "truncated sample entry");
         uint64_t bits = 0;
@@ -168,8 +129,8 @@ int trn_walrec_decode_checkpoint(const uint8_t *p, size_t len, int64_t *min_vali
                                  uint32_t *first_segment, uint32_t *next_id, trn_diag_t *d)
 {
     rd_t r = {p, len, 0, false};
-    int64_t t = get_varint(&r);
-    uint64_t seg = get_uvarint(&r), nid = get_uvarint(&r);
+    int64_t t = trn_vreader_s(&r);
+    uint64_t seg = trn_vreader_u(&r), nid = trn_vreader_u(&r);
     if (r.bad || seg > UINT32_MAX || nid > UINT32_MAX)
         return trn_diag_set(d, TRN_ECORRUPT, (int64_t)r.off, "bad checkpoint record");
     *min_valid_t = t;
